@@ -1,0 +1,98 @@
+"""The ASGI application: Django for pages, plus every enabled transport's endpoints.
+
+This is the composition root, the one module that knows both ``sockpuppet`` and
+``transports``. Use it in your project's ``asgi.py``::
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    from sockpuppet.asgi import get_asgi_application
+    application = get_asgi_application()
+
+With ``DEBUG`` on and ``django.contrib.staticfiles`` installed, static files (the client
+bundle included) are served as ``runserver`` serves them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django
+from django.apps import apps
+from django.conf import settings as django_settings
+from django.core.handlers.asgi import ASGIHandler
+from django.http import HttpRequest
+from django.urls import ResolverMatch
+
+import transports
+from sockpuppet.bus import reset_bus
+from sockpuppet.conf import settings
+
+Scope = dict[str, Any]
+
+
+class NegotiateHandler(ASGIHandler):
+    """Django's ASGI handler, full middleware included, always routing to ``negotiate``."""
+
+    def resolve_request(self, request: HttpRequest) -> ResolverMatch:
+        from sockpuppet.views import negotiate
+
+        request.resolver_match = ResolverMatch(negotiate, (), {}, url_name="sockpuppet-negotiate")
+        return request.resolver_match
+
+
+class SockpuppetApplication:
+    """Routes ``URL_PREFIX``'s paths to Sockpuppet's endpoints and the rest to Django."""
+
+    def __init__(self, django_app: Any) -> None:
+        self.django_app = django_app
+        self.prefix = settings.URL_PREFIX
+        self.endpoints = {("http", "negotiate"): NegotiateHandler(), **transports.endpoints(list(settings.TRANSPORTS))}
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        path = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        if not path.startswith(self.prefix):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1000})
+                return
+            await self.django_app(scope, receive, send)
+            return
+        endpoint = self.endpoints.get((scope["type"], path[len(self.prefix) :]))
+        if endpoint is None:
+            await _not_found(scope, send)
+            return
+        await endpoint(scope, receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await reset_bus()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _not_found(scope: Scope, send: Any) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1000})
+        return
+    body = b"Not a Sockpuppet endpoint (or its transport is not enabled in SOCKPUPPET['TRANSPORTS'])."
+    await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def get_asgi_application() -> SockpuppetApplication:
+    """The project's ASGI app: Django plus Sockpuppet's endpoints."""
+    django.setup(set_prefix=False)
+    django_app: Any = ASGIHandler()
+    if django_settings.DEBUG and apps.is_installed("django.contrib.staticfiles"):
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+        django_app = ASGIStaticFilesHandler(django_app)
+    return SockpuppetApplication(django_app)

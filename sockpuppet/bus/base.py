@@ -1,0 +1,199 @@
+"""The bus: streams with positions and history, and delivery to subscribers.
+
+Routing is written once, here. A backend implements only how a message is appended to a
+stream's history (getting its position) and announced to every process
+(``_append``), how history is read back (``_read``), and, for cross-process backends,
+how announcements arrive (``_listen``, feeding ``_arrived``). This mirrors
+python-socketio's ``PubSubManager``: a write-only instance (a Celery worker) publishes
+without holding connections.
+
+Delivery to one subscription is in order and without duplicates: each subscription
+remembers the last position it got per stream; a message with a later position than the
+next one expected means one went missing on the way, so the gap is read from history; a
+gap history cannot fill ends in ``resync``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+logger = logging.getLogger("sockpuppet.bus")
+
+Message = dict[str, Any]
+
+
+class SlowConsumer(Exception):  # noqa: N818
+    """A subscription's queue filled up: its connection is cut and recovers by resume."""
+
+
+class Subscription:
+    """A connection's view of the bus: the streams it follows and a bounded queue."""
+
+    def __init__(self, bus: Bus, max_queue: int) -> None:
+        self.bus = bus
+        self.positions: dict[str, int] = {}
+        self._queue: asyncio.Queue[Message | None] = asyncio.Queue()
+        self._max_queue = max_queue
+        self.overflowed = False
+
+    async def get(self) -> Message:
+        """The next message; raises ``SlowConsumer`` once the queue overflowed."""
+        message = await self._queue.get()
+        if message is None:
+            raise SlowConsumer("the connection fell too far behind")
+        return message
+
+    def get_nowait(self) -> Message | None:
+        try:
+            message = self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+        if message is None:
+            raise SlowConsumer("the connection fell too far behind")
+        return message
+
+    def put(self, message: Message) -> None:
+        if self.overflowed:
+            return
+        if self._queue.qsize() >= self._max_queue:
+            self.overflowed = True
+            self._queue.put_nowait(None)
+            return
+        self._queue.put_nowait(message)
+
+    def offer(self, stream: str, message: Message) -> None:
+        """Deliver a live message of ``stream``, filling a gap from history first."""
+        position = message.get("position")
+        if position is None:
+            self.put(message)
+            return
+        last = self.positions.get(stream)
+        if last is not None and position <= last:
+            return
+        if last is not None and position > last + 1:
+            self.bus._fill_gap(self, stream, last, position)
+            if self.positions.get(stream, last) >= position:
+                return
+        self.positions[stream] = position
+        self.put(message)
+
+    async def add_streams(self, streams: Iterable[str], cursor: dict[str, int] | None = None) -> None:
+        await self.bus._follow(self, list(streams), cursor or {})
+
+    async def close(self) -> None:
+        await self.bus._unfollow(self)
+
+
+class Bus:
+    """Publish to streams; subscribe to streams from a cursor."""
+
+    write_only = False
+
+    def __init__(self, *, history_length: int = 1000, history_ttl: float = 300, max_queue: int = 1000) -> None:
+        self.history_length = history_length
+        self.history_ttl = history_ttl
+        self.max_queue = max_queue
+        self._followers: dict[str, set[Subscription]] = {}
+
+    # The public face.
+
+    async def publish(self, stream: str, message: Message, *, durable: bool = True) -> Message:
+        """Append ``message`` to ``stream`` (durable: with a position and history) and deliver it."""
+        published = await self._append(stream, message, durable)
+        self._arrived(stream, published)
+        return published
+
+    async def subscribe(self, streams: Iterable[str], cursor: dict[str, int] | None = None) -> Subscription:
+        """Follow ``streams``; first deliver what came after ``cursor``'s positions."""
+        subscription = Subscription(self, self.max_queue)
+        await subscription.add_streams(streams, cursor)
+        return subscription
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        """True the first time ``key`` is claimed within ``ttl`` seconds (reflex id dedupe)."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Release the backend's resources."""
+
+    # What backends implement.
+
+    async def _append(self, stream: str, message: Message, durable: bool) -> Message:
+        raise NotImplementedError
+
+    async def _read(self, stream: str, after: int) -> tuple[list[Message], int] | None:
+        """Messages of ``stream`` after ``after`` and the stream's last position, or None
+        when history no longer reaches back to ``after``."""
+        raise NotImplementedError
+
+    def _read_nowait(self, stream: str, after: int) -> tuple[list[Message], int] | None:
+        """``_read`` for backends that can answer without waiting (the memory bus)."""
+        raise NotImplementedError
+
+    async def _listen(self, stream: str) -> None:
+        """Start receiving announcements of ``stream`` from other processes."""
+
+    async def _unlisten(self, stream: str) -> None:
+        """Stop receiving announcements of ``stream``."""
+
+    # Routing, written once.
+
+    def _arrived(self, stream: str, message: Message) -> None:
+        """A message of ``stream`` reached this process: offer it to local followers."""
+        for subscription in tuple(self._followers.get(stream, ())):
+            subscription.offer(stream, message)
+
+    async def _follow(self, subscription: Subscription, streams: list[str], cursor: dict[str, int]) -> None:
+        for stream in streams:
+            if stream in subscription.positions:
+                continue
+            first = stream not in self._followers
+            self._followers.setdefault(stream, set()).add(subscription)
+            if first:
+                await self._listen(stream)
+            await self._catch_up(subscription, stream, cursor.get(stream))
+
+    async def _catch_up(self, subscription: Subscription, stream: str, since: int | None) -> None:
+        after = 0 if since is None else since
+        history = await self._read(stream, after)
+        if history is None:
+            self._resync(subscription, stream, f"history of {stream} no longer reaches position {since}")
+            return
+        messages, last = history
+        if since is None:
+            subscription.positions[stream] = last
+            return
+        if since > last:
+            self._resync(subscription, stream, f"{stream} is at position {last}, behind the client's {since}")
+            return
+        subscription.positions[stream] = since
+        for message in messages:
+            subscription.offer(stream, message)
+
+    def _fill_gap(self, subscription: Subscription, stream: str, last: int, upto: int) -> None:
+        history = self._read_nowait(stream, last)
+        if history is None:
+            self._resync(subscription, stream, f"messages of {stream} after {last} were lost")
+            return
+        for message in history[0]:
+            if message["position"] < upto:
+                subscription.offer(stream, message)
+
+    def _resync(self, subscription: Subscription, stream: str, reason: str) -> None:
+        logger.info("resync: %s", reason)
+        history = self._read_nowait(stream, 0)
+        subscription.positions[stream] = history[1] if history else 0
+        subscription.put({"type": "resync", "reason": reason})
+
+    async def _unfollow(self, subscription: Subscription) -> None:
+        for stream in list(subscription.positions):
+            followers = self._followers.get(stream)
+            if followers is None:
+                continue
+            followers.discard(subscription)
+            if not followers:
+                del self._followers[stream]
+                await self._unlisten(stream)

@@ -1,0 +1,78 @@
+"""The in-memory bus: one process, history in a deque per stream.
+
+The embedded default for the demo and single-process deployments. A process that holds
+no connections (a Celery worker) cannot reach browsers through it: use the Redis bus.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from sockpuppet.bus.base import Bus, Message
+
+
+@dataclass
+class _History:
+    maxlen: int
+    position: int = 0
+    touched: float = field(default_factory=time.monotonic)
+    entries: deque[Message] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.entries = deque(maxlen=self.maxlen)
+
+
+class MemoryBus(Bus):
+    """Streams and claims in dicts of this process."""
+
+    def __init__(self, **options: float) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self._streams: dict[str, _History] = {}
+        self._claims: dict[str, float] = {}
+        self._appends = 0
+
+    async def _append(self, stream: str, message: Message, durable: bool) -> Message:
+        if not durable:
+            return message
+        history = self._streams.get(stream)
+        if history is None:
+            history = self._streams[stream] = _History(self.history_length)
+        history.position += 1
+        history.touched = time.monotonic()
+        published = {**message, "stream": stream, "position": history.position}
+        history.entries.append(published)
+        self._appends += 1
+        if self._appends % 1000 == 0:
+            self._expire()
+        return published
+
+    async def _read(self, stream: str, after: int) -> tuple[list[Message], int] | None:
+        return self._read_nowait(stream, after)
+
+    def _read_nowait(self, stream: str, after: int) -> tuple[list[Message], int] | None:
+        history = self._streams.get(stream)
+        if history is None:
+            return ([], 0) if after == 0 else None
+        entries = history.entries
+        oldest = entries[0]["position"] if entries else history.position + 1
+        if after + 1 < oldest and after < history.position:
+            return None
+        return [m for m in entries if m["position"] > after], history.position
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        now = time.monotonic()
+        expires = self._claims.get(key)
+        if expires is not None and expires > now:
+            return False
+        self._claims[key] = now + ttl
+        if len(self._claims) > 10_000:
+            self._claims = {k: v for k, v in self._claims.items() if v > now}
+        return True
+
+    def _expire(self) -> None:
+        """Forget streams nobody follows that were idle longer than the history TTL."""
+        horizon = time.monotonic() - self.history_ttl
+        for name in [n for n, h in self._streams.items() if h.touched < horizon and n not in self._followers]:
+            del self._streams[name]

@@ -1,0 +1,73 @@
+"""System checks: misconfiguration is reported at startup, naming the offending key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.checks import CheckMessage, Error, Warning, register
+
+from sockpuppet.conf import DEFAULTS, TRANSPORT_NAMES, settings
+
+CONTEXT_PROCESSOR = "sockpuppet.context_processors.reflex"
+
+
+@register()
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """SOCKPUPPET's keys and values."""
+    errors: list[CheckMessage] = []
+    user = getattr(django_settings, "SOCKPUPPET", {}) or {}
+    if not isinstance(user, dict):
+        return [Error("SOCKPUPPET must be a dict.", id="sockpuppet.E001")]
+    for key in user:
+        if key not in DEFAULTS:
+            errors.append(
+                Error(f'SOCKPUPPET["{key}"] is not a Sockpuppet setting.', hint=f"Known: {', '.join(DEFAULTS)}.", id="sockpuppet.E002")
+            )
+    transports = settings.TRANSPORTS
+    if not transports or not isinstance(transports, list | tuple) or any(t not in TRANSPORT_NAMES for t in transports):
+        errors.append(
+            Error(
+                f'SOCKPUPPET["TRANSPORTS"] = {transports!r} is invalid.',
+                hint=f"A non-empty list of {', '.join(TRANSPORT_NAMES)}, in fallback order.",
+                id="sockpuppet.E003",
+            )
+        )
+    bus = settings.BUS
+    if not isinstance(bus, str) or not (bus == "memory" or bus.startswith(("redis://", "rediss://", "unix://"))):
+        errors.append(Error(f'SOCKPUPPET["BUS"] = {bus!r} is invalid.', hint='"memory" or "redis://host:6379/0".', id="sockpuppet.E004"))
+    prefix = settings.URL_PREFIX
+    if not isinstance(prefix, str) or not prefix.startswith("/") or not prefix.endswith("/"):
+        errors.append(Error(f'SOCKPUPPET["URL_PREFIX"] = {prefix!r} must start and end with "/".', id="sockpuppet.E005"))
+    for key in ("HEARTBEAT", "LONGPOLL_TIMEOUT", "HISTORY_LENGTH", "HISTORY_TTL", "MAX_MESSAGE_BYTES", "MAX_QUEUE",
+                "MAX_PENDING_REFLEXES", "REFLEX_TIMEOUT", "TOKEN_MAX_AGE"):
+        value = getattr(settings, key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            errors.append(Error(f'SOCKPUPPET["{key}"] = {value!r} must be a positive number.', id="sockpuppet.E006"))
+    return errors
+
+
+@register()
+def check_project(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The context processor and session middleware a reflex needs."""
+    messages: list[CheckMessage] = []
+    django_templates = [t for t in django_settings.TEMPLATES if t.get("BACKEND", "").endswith("DjangoTemplates")]
+    if django_templates and not any(
+        CONTEXT_PROCESSOR in t.get("OPTIONS", {}).get("context_processors", []) for t in django_templates
+    ):
+        messages.append(
+            Warning(
+                f"{CONTEXT_PROCESSOR} is not in TEMPLATES' context_processors.",
+                hint="Add it, or the attributes a reflex sets are not visible to templates on a page morph.",
+                id="sockpuppet.W001",
+            )
+        )
+    if "django.contrib.sessions.middleware.SessionMiddleware" not in django_settings.MIDDLEWARE:
+        messages.append(
+            Error(
+                "Sockpuppet needs django.contrib.sessions.middleware.SessionMiddleware in MIDDLEWARE.",
+                hint="Connection tokens are bound to the visitor's session.",
+                id="sockpuppet.E007",
+            )
+        )
+    return messages

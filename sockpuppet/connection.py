@@ -1,0 +1,44 @@
+"""What the server knows of one browser connection, whichever transport carries it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+
+
+@dataclass
+class Connection:
+    """One tab's connection: its id and stream, and the handshake's HTTP context.
+
+    ``headers`` are the handshake's request headers (lower-case names, as in ASGI); the
+    cookie header is kept up to date when a reflex changes the session cookie (login),
+    so later reflexes of the connection see it.
+    """
+
+    id: str
+    transport: str
+    headers: list[tuple[bytes, bytes]]
+    scheme: str = "http"
+    client: tuple[str, int] | None = None
+    server: tuple[str, int] | None = None
+    root_path: str = ""
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.cookies:
+            for name, value in self.headers:
+                if name == b"cookie":
+                    jar = SimpleCookie()
+                    jar.load(value.decode("latin-1"))
+                    self.cookies.update({k: m.value for k, m in jar.items()})
+
+    @property
+    def stream(self) -> str:
+        """The connection's own stream: reflex answers go here."""
+        return f"c.{self.id}"
+
+    def header(self, name: bytes) -> str | None:
+        for key, value in self.headers:
+            if key == name:
+                return value.decode("latin-1")
+        return None

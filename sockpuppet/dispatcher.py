@@ -1,0 +1,126 @@
+"""The transport-agnostic dispatcher: client messages in, answers out on the bus.
+
+A transport hands every frame or POST body of a connection to ``Dispatcher.receive``.
+Pings are answered at once; reflexes run one at a time, in the order received, each in
+a worker thread (sync Django code never blocks the event loop); every answer is
+published on the connection's stream, whichever process and transport deliver it. The
+dispatcher never knows which transport carried a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+from sockpuppet import protocol, runner
+from sockpuppet.bus import Bus
+from sockpuppet.conf import settings
+from sockpuppet.connection import Connection
+from sockpuppet.protocol import ClientMessage, ProtocolError, ReflexMessage
+
+logger = logging.getLogger("sockpuppet")
+
+# How long a reflex id is remembered, so a retried reflex never runs twice.
+CLAIM_TTL = 3600.0
+
+
+class Dispatcher:
+    """Handles one connection's client messages."""
+
+    def __init__(self, connection: Connection, bus: Bus) -> None:
+        self.connection = connection
+        self.bus = bus
+        self._pending: asyncio.Queue[ReflexMessage] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+
+    async def receive(self, text: str | bytes) -> None:
+        """Take one frame or body; reflexes are queued and run in order in the background."""
+        for message in await self._decode(text):
+            if message["type"] == "reflex":
+                await self._enqueue(message)
+            else:
+                await self._handle_control(message)
+
+    async def run(self, text: str | bytes) -> None:
+        """Take one body and run its reflexes to completion, in order (POST transports)."""
+        for message in await self._decode(text):
+            if message["type"] == "reflex":
+                if await self._first_time(message):
+                    await self._answer(message)
+            else:
+                await self._handle_control(message)
+
+    async def close(self) -> None:
+        """Stop the worker; reflexes not yet started are dropped (the client re-sends them)."""
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+
+    async def _decode(self, text: str | bytes) -> list[ClientMessage]:
+        try:
+            return protocol.decode(text, settings.MAX_MESSAGE_BYTES)
+        except ProtocolError as exc:
+            await self._send({"type": "error", "message": str(exc)}, durable=False)
+            return []
+
+    async def _handle_control(self, message: ClientMessage) -> None:
+        if message["type"] == "ping":
+            await self._send({"type": "pong", "id": message["id"]}, durable=False)
+        elif message["type"] in ("subscribe", "unsubscribe"):
+            await self._send(
+                {"type": "error", "message": f"{message['type']} is not available on this server yet."},
+                durable=False,
+            )
+
+    async def _enqueue(self, message: ReflexMessage) -> None:
+        if self._pending.qsize() >= settings.MAX_PENDING_REFLEXES:
+            await self._send(
+                {
+                    "type": "error",
+                    "reflexId": message["id"],
+                    "message": f"Too many reflexes waiting on this connection (limit {settings.MAX_PENDING_REFLEXES}).",
+                }
+            )
+            return
+        if not await self._first_time(message):
+            return
+        self._pending.put_nowait(message)
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._work())
+
+    async def _first_time(self, message: ReflexMessage) -> bool:
+        return await self.bus.claim(f"reflex:{self.connection.id}:{message['id']}", CLAIM_TTL)
+
+    async def _work(self) -> None:
+        while True:
+            message = await self._pending.get()
+            await self._answer(message)
+
+    async def _answer(self, message: ReflexMessage) -> None:
+        started = time.perf_counter()
+        run = sync_to_async(runner.run, thread_sensitive=False)
+        try:
+            answer = await asyncio.wait_for(run(self.connection, message), settings.REFLEX_TIMEOUT)
+        except TimeoutError:
+            logger.error("Reflex %s timed out after %ss", message["target"], settings.REFLEX_TIMEOUT)
+            answer = {
+                "type": "error",
+                "reflexId": message["id"],
+                "message": f"{message['target']} did not finish within {settings.REFLEX_TIMEOUT} seconds.",
+            }
+        await self._send(answer)
+        logger.debug(
+            "reflex %s -> %s (%s) in %.1f ms over %s",
+            message["target"],
+            answer["type"],
+            answer.get("morph", "-"),
+            (time.perf_counter() - started) * 1000,
+            self.connection.transport,
+        )
+
+    async def _send(self, message: dict[str, Any], *, durable: bool = True) -> None:
+        await self.bus.publish(self.connection.stream, message, durable=durable)

@@ -1,0 +1,53 @@
+"""DOM operations as plain dicts: the one place their wire shape is written.
+
+``Reflex.morph`` and ``sockpuppet.Channel`` both build operations here, so the shape
+the client applies (``docs/protocol.md``) has a single source.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Each operation name -> the names of its positional arguments after the selector.
+OPERATIONS: dict[str, tuple[str, ...]] = {
+    "morph": ("html",),
+    "inner_html": ("html",),
+    "outer_html": ("html",),
+    "replace": ("html",),
+    "text_content": ("text",),
+    "insert_adjacent_html": ("html", "position"),
+    "insert_adjacent_text": ("text", "position"),
+    "append": ("html",),
+    "prepend": ("html",),
+    "remove": (),
+    "set_attribute": ("name", "value"),
+    "remove_attribute": ("name",),
+    "add_css_class": ("name",),
+    "remove_css_class": ("name",),
+    "set_value": ("value",),
+    "set_property": ("name", "value"),
+    "set_dataset_property": ("name", "value"),
+    "set_style": ("name", "value"),
+    "set_focus": (),
+    "set_title": ("title",),
+    "push_state": ("url",),
+    "replace_state": ("url",),
+    "redirect_to": ("url",),
+    "reload": (),
+}
+
+
+def build(op: str, selector: str | None, *args: Any, **options: Any) -> dict[str, Any]:
+    """One operation: ``build("set_attribute", "#x", "title", "hi")``."""
+    names = OPERATIONS[op]
+    if len(args) > len(names):
+        raise TypeError(f"{op}() takes the selector and at most {len(names)} values ({', '.join(names)})")
+    operation: dict[str, Any] = {"op": op, "selector": selector}
+    operation.update(zip(names, args, strict=False))
+    operation.update({_camel(k): v for k, v in options.items()})
+    return operation
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -1,0 +1,163 @@
+"""Runs one reflex, synchronously (in a worker thread), and returns its answer.
+
+The answer is a server message (``docs/protocol.md``): ``operations``, ``nothing``,
+``halted``, ``forbidden`` or ``error``. Every failure becomes an ``error`` answer and a
+log record on the ``sockpuppet`` logger; nothing escapes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import traceback
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.conf import settings as django_settings
+from django.db import close_old_connections
+from django.http import HttpResponse, QueryDict
+
+from sockpuppet import fragments, registry
+from sockpuppet.connection import Connection
+from sockpuppet.element import Element
+from sockpuppet.handler import RUN_ATTRIBUTE, ReflexHandler
+from sockpuppet.protocol import ReflexMessage
+from sockpuppet.reflex import Forbid, Halt, Reflex
+from sockpuppet.requests import build_request
+
+logger = logging.getLogger("sockpuppet")
+
+_handler: ReflexHandler | None = None
+
+
+def get_handler() -> ReflexHandler:
+    global _handler
+    if _handler is None:
+        _handler = ReflexHandler()
+    return _handler
+
+
+def run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
+    """Run ``message`` for ``connection`` and return the answer (without stream/position)."""
+    reflex_id = message["id"]
+    close_old_connections()
+    try:
+        return _run(connection, message)
+    except registry.TargetError as exc:
+        return _error(reflex_id, str(exc))
+    except Exception as exc:
+        logger.exception("Reflex %s failed", message.get("target"))
+        return _error(reflex_id, _describe(message.get("target"), exc), exc)
+    finally:
+        close_old_connections()
+
+
+def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
+    reflex_id = message["id"]
+    target = message["target"]
+    cls, method_name = registry.resolve(target) if target else (Reflex, None)
+    request = build_request(connection, message["url"])
+    outcome: dict[str, Any] = {}
+
+    def run_inside_middleware() -> bool:
+        reflex = cls(
+            request=request,
+            element=Element(message["attrs"], message["dataset"], message.get("innerHTML", ""), message.get("textContent", "")),
+            params=_params(message),
+            url=message["url"],
+            reflex_id=reflex_id,
+            selectors=message["selectors"],
+        )
+        request.sockpuppet_reflex = reflex  # type: ignore[attr-defined]
+        outcome["reflex"] = reflex
+        method = getattr(reflex, method_name) if method_name else None
+        if method is not None:
+            registry.check_arguments(method, message["args"])
+        try:
+            reflex.before_reflex()
+            if method is not None:
+                result = method(*message["args"])
+                if inspect.isawaitable(result):
+                    async_to_sync(_awaited)(result)
+            reflex.after_reflex()
+        except Halt:
+            outcome["type"] = "halted"
+            return False
+        except Forbid:
+            outcome["type"] = "forbidden"
+            return False
+        return reflex.morph_kind == "page"
+
+    setattr(request, RUN_ATTRIBUTE, run_inside_middleware)
+    response = get_handler().get_response(request)
+    _keep_cookies(connection, response)
+    error = getattr(request, "sockpuppet_error", None)
+    if isinstance(error, registry.TargetError):
+        raise error
+    if error is not None:
+        logger.error("Reflex %s failed", target, exc_info=error)
+        return _error(reflex_id, _describe(target, error), error)
+    if "type" in outcome:
+        return {"type": outcome["type"], "reflexId": reflex_id}
+    reflex: Reflex = outcome["reflex"]
+    if reflex.morph_kind == "nothing":
+        return {"type": "nothing", "reflexId": reflex_id}
+    if reflex.morph_kind == "selector":
+        return _operations(reflex_id, "selector", reflex.selector_operations)
+    return _page(reflex_id, message, response)
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
+
+
+def _page(reflex_id: str, message: ReflexMessage, response: HttpResponse) -> dict[str, Any]:
+    if response.status_code in (301, 302, 303, 307, 308) and response.has_header("Location"):
+        return _operations(reflex_id, "page", [{"op": "redirect_to", "selector": None, "url": response["Location"]}])
+    if response.status_code != 200 or getattr(response, "streaming", False):
+        return _error(reflex_id, f"Re-rendering {message['url']} answered with HTTP {response.status_code}, not a page.")
+    page = response.content.decode(response.charset)
+    try:
+        roots = fragments.inner_html(page, message["selectors"] or ["body"])
+    except fragments.FragmentError as exc:
+        return _error(reflex_id, str(exc))
+    permanent = message["permanentAttributeName"] or "data-reflex-permanent"
+    operations = [
+        {"op": "morph", "selector": selector, "html": html, "childrenOnly": True, "permanentAttributeName": permanent}
+        for selector, html in roots
+    ]
+    return _operations(reflex_id, "page", operations)
+
+
+def _operations(reflex_id: str, morph: str, operations: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "operations", "reflexId": reflex_id, "morph": morph, "operations": operations}
+
+
+def _params(message: ReflexMessage) -> QueryDict:
+    params = QueryDict(message["formData"], mutable=True)
+    for key, value in message["params"].items():
+        params.setlist(str(key), [str(v) for v in value] if isinstance(value, list) else [str(value)])
+    params._mutable = False
+    return params
+
+
+def _keep_cookies(connection: Connection, response: HttpResponse) -> None:
+    """Carry cookies the reflex set (a login's new session) into later reflexes."""
+    for name, morsel in response.cookies.items():
+        if morsel["max-age"] == 0 or morsel.value == "":
+            connection.cookies.pop(name, None)
+        else:
+            connection.cookies[name] = morsel.value
+
+
+def _describe(target: str | None, exc: BaseException) -> str:
+    if django_settings.DEBUG:
+        return f"{target} raised {type(exc).__name__}: {exc}"
+    return f"{target} failed on the server; the details are in the server log."
+
+
+def _error(reflex_id: str, message: str, exc: BaseException | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"type": "error", "reflexId": reflex_id, "message": message}
+    if exc is not None and django_settings.DEBUG:
+        answer["traceback"] = "".join(traceback.format_exception(exc))
+    return answer

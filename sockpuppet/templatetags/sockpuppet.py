@@ -1,0 +1,40 @@
+"""``{% sockpuppet_scripts %}``: the client bundle and its configuration."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import template
+from django.middleware.csrf import get_token
+from django.templatetags.static import static
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from sockpuppet.conf import settings
+from sockpuppet.protocol import PROTOCOL_VERSION
+
+register = template.Library()
+
+_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.simple_tag(takes_context=True)
+def sockpuppet_scripts(context: template.Context, *, autostart: bool = True, debug: bool = False) -> SafeString:
+    """Render the client's config and ``<script>`` tag. Put it in ``<head>``.
+
+    ``autostart=False`` leaves connecting to the page's own ``Sockpuppet.start(...)``.
+    """
+    request = context.get("request")
+    csrf = get_token(request) if request is not None else str(context.get("csrf_token", ""))
+    config: dict[str, Any] = {
+        "url": settings.URL_PREFIX,
+        "csrfToken": csrf,
+        "transports": list(settings.TRANSPORTS),
+        "debug": bool(debug),
+        "autostart": autostart,
+        "protocol": PROTOCOL_VERSION,
+    }
+    data = json.dumps(config).translate(_ESCAPES)
+    config_tag = mark_safe(f'<script id="sockpuppet-config" type="application/json">{data}</script>')  # noqa: S308
+    return format_html('{}\n<script src="{}" defer></script>', config_tag, static("sockpuppet/sockpuppet.js"))

@@ -1,0 +1,55 @@
+"""Settings for the in-process tests (engine, protocol, WebSocket integration)."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+SECRET_KEY = "tests-only-not-secret"
+DEBUG = os.environ.get("TESTS_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "sockpuppet",
+    "tests.testapp",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+ROOT_URLCONF = "tests.testapp.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "sockpuppet.context_processors.reflex",
+            ]
+        },
+    }
+]
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("TESTS_DB", str(BASE_DIR / "tests.sqlite3")),
+    }
+}
+SESSION_ENGINE = os.environ.get("TESTS_SESSION_ENGINE", "django.contrib.sessions.backends.signed_cookies")
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+STATIC_URL = "/static/"
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+SOCKPUPPET = {
+    "TRANSPORTS": os.environ.get("SOCKPUPPET_TRANSPORTS", "websocket,sse,longpoll").split(","),
+    "BUS": os.environ.get("SOCKPUPPET_BUS", "memory"),
+}

@@ -1,0 +1,91 @@
+import asyncio
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login, logout
+
+from sockpuppet import Reflex
+
+
+class TrackedMixin:
+    def mixed_in(self):
+        self.note = "from a mixin"
+
+
+class BaseCounterReflex(Reflex):
+    """An intermediate base: its subclasses are discovered too."""
+
+    def shared(self):
+        self.note = "shared"
+
+
+class CounterReflex(TrackedMixin, BaseCounterReflex):
+    def increment(self, step=1):
+        self.session["count"] = self.session.get("count", 0) + int(step)
+
+    def by_dataset(self):
+        self.session["count"] = self.session.get("count", 0) + int(self.element.dataset["step-size"])
+
+    def annotate(self):
+        self.note = "annotated"
+
+    def selector(self):
+        self.morph("#note", "<p id=\"note\">selector</p>")
+
+    def two_selectors(self):
+        self.morph("#note", "<p id=\"note\">one</p>")
+        self.morph("#footer", "<footer id=\"footer\">two</footer>")
+
+    def nothing(self):
+        self.morph_nothing()
+
+    def explode(self):
+        raise ValueError("boom")
+
+    def stop(self):
+        self.halt()
+
+    def deny(self):
+        self.forbid()
+
+    def flash(self):
+        messages.info(self.request, "flashed")
+
+    def echo_params(self):
+        self.note = repr(sorted(self.params.lists()))
+
+    def host(self):
+        self.note = self.request.get_host()
+
+    def sign_in(self):
+        user, _ = get_user_model().objects.get_or_create(username="alice")
+        login(self.request, user)
+
+    def sign_out(self):
+        logout(self.request)
+
+    def slow(self):
+        import time
+
+        time.sleep(0.3)
+        self.session["count"] = self.session.get("count", 0) + 100
+
+    async def async_action(self):
+        await asyncio.sleep(0)
+        self.note = "async"
+
+    def _private(self):
+        raise AssertionError("must never run")
+
+    @property
+    def prop(self):
+        raise AssertionError("must never run")
+
+    @staticmethod
+    def static():
+        raise AssertionError("must never run")
+
+
+class Nested:
+    class InnerReflex(Reflex):
+        def ping(self):
+            self.morph_nothing()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from tests.testapp import views
+
+urlpatterns = [
+    path("", views.counter, name="counter"),
+    path("class/", views.CounterView.as_view(), name="class-counter"),
+    path("broken/", views.broken, name="broken"),
+    path("redirect/", views.redirect_away, name="redirect"),
+]

@@ -1,0 +1,23 @@
+from django.shortcuts import redirect, render
+from django.views.generic import TemplateView
+
+
+def counter(request):
+    return render(request, "testapp/counter.html", {"count": request.session.get("count", 0)})
+
+
+class CounterView(TemplateView):
+    template_name = "testapp/counter.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "count": self.request.session.get("count", 0)}
+
+
+def broken(request):
+    if getattr(request, "sockpuppet_reflex", None) is not None:
+        raise RuntimeError("the view broke during a reflex render")
+    return render(request, "testapp/counter.html", {"count": -1})
+
+
+def redirect_away(request):
+    return redirect("/class/")

@@ -1,0 +1,61 @@
+"""What every transport does the same way: check the origin, authenticate the token
+against the session, and describe the connection for the dispatcher."""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs
+
+from asgiref.sync import sync_to_async
+from django.conf import settings as django_settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.utils.module_loading import import_string
+
+from sockpuppet import tokens
+from sockpuppet.connection import Connection
+from sockpuppet.origins import origin_allowed
+
+Scope = dict[str, Any]
+
+
+def query(scope: Scope) -> dict[str, str]:
+    """The scope's query string as a dict of first values."""
+    raw = scope.get("query_string", b"").decode("latin-1")
+    return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def origin_ok(scope: Scope) -> bool:
+    return origin_allowed(header(scope, b"origin"), header(scope, b"host"))
+
+
+def _load_session(scope: Scope) -> SessionBase:
+    jar: SimpleCookie = SimpleCookie()
+    jar.load(header(scope, b"cookie") or "")
+    morsel = jar.get(django_settings.SESSION_COOKIE_NAME)
+    store = import_string(django_settings.SESSION_ENGINE).SessionStore
+    session: SessionBase = store(session_key=morsel.value if morsel else None)
+    session.load() if morsel else None
+    return session
+
+
+async def authenticate(scope: Scope, token: str, transport: str) -> Connection:
+    """The connection a token opens for the scope's session; raises ``TokenError``."""
+    session = await sync_to_async(_load_session, thread_sensitive=False)(scope)
+    connection_id = tokens.verify(token, session)
+    return Connection(
+        id=connection_id,
+        transport=transport,
+        headers=list(scope.get("headers", [])),
+        scheme="https" if scope.get("scheme") in ("https", "wss") else "http",
+        client=tuple(scope["client"]) if scope.get("client") else None,  # type: ignore[arg-type]
+        server=tuple(scope["server"]) if scope.get("server") else None,  # type: ignore[arg-type]
+        root_path=scope.get("root_path", ""),
+    )

@@ -1,0 +1,89 @@
+"""The WebSocket transport, on Django Channels: each frame one JSON message, each way.
+
+Two tasks per connection: Channels' own loop feeds frames to the dispatcher (which only
+queues reflexes, so a ping is answered while a reflex runs), and a sender task drains
+the connection's bus subscription into frames, sending a heartbeat when idle. A client
+too slow to drain its queue is closed (code 4008) and resumes from its cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from sockpuppet.bus import SlowConsumer, Subscription, get_bus
+from sockpuppet.conf import settings
+from sockpuppet.dispatcher import Dispatcher
+from sockpuppet.protocol import ProtocolError, encode, parse_cursor
+from sockpuppet.tokens import TokenError
+from transports.common import authenticate, origin_ok, query
+
+CLOSE_BAD_TOKEN = 4001
+CLOSE_BAD_REQUEST = 4002
+CLOSE_TOO_SLOW = 4008
+
+
+class WebSocketTransport(AsyncWebsocketConsumer):
+    """``GET ws?token=…&since=…``."""
+
+    dispatcher: Dispatcher | None = None
+    subscription: Subscription | None = None
+    sender: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        """Called when a WebSocket connection is opened: check origin, token and cursor."""
+        if not origin_ok(self.scope):
+            await self.close()  # before accept: the server answers 403
+            return
+        params = query(self.scope)
+        try:
+            cursor = parse_cursor(params.get("since"))
+            connection = await authenticate(self.scope, params.get("token", ""), "websocket")
+        except TokenError as exc:
+            await self._refuse(CLOSE_BAD_TOKEN, str(exc))
+            return
+        except ProtocolError as exc:
+            await self._refuse(CLOSE_BAD_REQUEST, str(exc))
+            return
+        bus = get_bus()
+        self.dispatcher = Dispatcher(connection, bus)
+        await self.accept()
+        self.subscription = await bus.subscribe([connection.stream], cursor)
+        self.sender = asyncio.create_task(self._send_loop(self.subscription))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Called with each frame."""
+        if self.dispatcher is not None:
+            await self.dispatcher.receive(text_data if text_data is not None else bytes_data or b"")
+
+    async def disconnect(self, code: Any) -> None:
+        """Called when the socket closes; reflexes already queued still run and publish."""
+        if self.sender is not None:
+            self.sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.sender
+        if self.subscription is not None:
+            await self.subscription.close()
+
+    async def _refuse(self, code: int, reason: str) -> None:
+        await self.accept()
+        await self.close(code=code, reason=reason[:120])
+
+    async def _send_loop(self, subscription: Subscription) -> None:
+        heartbeat = float(settings.HEARTBEAT)
+        while True:
+            try:
+                message = await asyncio.wait_for(subscription.get(), heartbeat)
+            except TimeoutError:
+                message = {"type": "heartbeat"}
+            except SlowConsumer:
+                await self.close(code=CLOSE_TOO_SLOW, reason="too slow: reconnect and resume")
+                return
+            await self.send(text_data=encode(message))
+
+
+def endpoints() -> dict[tuple[str, str], Any]:
+    return {("websocket", "ws"): WebSocketTransport.as_asgi()}
