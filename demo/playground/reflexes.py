@@ -1,0 +1,35 @@
+from sockpuppet import Reflex
+
+
+class PlaygroundReflex(Reflex):
+    def refresh(self) -> None:
+        """Does nothing itself: the page re-renders (a page morph)."""
+
+    def mirror(self) -> None:
+        """Runs on every keystroke; a public attribute becomes template context."""
+        self.mirrored = self.element.value or ""
+
+    def tally_quietly(self) -> None:
+        """Changes state but sends no morph: the page shows the new count only when refreshed."""
+        self.session["quiet"] = self.session.get("quiet", 0) + 1
+        self.morph_nothing()
+
+    def explode(self) -> None:
+        raise RuntimeError("Kaboom! This reflex failed on purpose.")
+
+    def bump_both(self) -> None:
+        """Changes two counters; the button's data-reflex-root morphs only one of them."""
+        self.session["root_a"] = self.session.get("root_a", 0) + 1
+        self.session["root_b"] = self.session.get("root_b", 0) + 1
+
+
+class GuardedReflex(Reflex):
+    def before_reflex(self) -> None:
+        guard = self.element.dataset.get("guard")
+        if guard == "halt":
+            self.halt()
+        elif guard == "forbid":
+            self.forbid()
+
+    def attempt(self) -> None:
+        self.session["guarded"] = self.session.get("guarded", 0) + 1

@@ -1,0 +1,92 @@
+// The demo's own page behaviour: the transport badge, error toasts, the playground's event
+// log, and clearing the todo form after a successful add. Plain DOM events, no framework.
+(() => {
+  "use strict";
+
+  const badge = () => document.getElementById("transport-badge");
+
+  function showTransport(state, transport) {
+    const el = badge();
+    if (!el) return;
+    el.dataset.state = state;
+    el.textContent = state === "connected" ? transport : state === "disconnected" ? "offline" : "connecting…";
+  }
+
+  function onConnected(event) {
+    const transport = (event.detail && event.detail.transport) || (window.Sockpuppet && window.Sockpuppet.transport);
+    showTransport("connected", transport || "connected");
+  }
+
+  function onDisconnected() {
+    showTransport("disconnected");
+  }
+
+  // Connection events may be dispatched on document or window: listen on both (idempotent).
+  for (const target of [document, window]) {
+    target.addEventListener("sockpuppet:connected", onConnected);
+    target.addEventListener("sockpuppet:reconnected", onConnected);
+    target.addEventListener("sockpuppet:disconnected", onDisconnected);
+  }
+
+  function toast(message, kind) {
+    const box = document.getElementById("toasts");
+    if (!box) return;
+    const item = document.createElement("div");
+    item.className = `toast toast-${kind}`;
+    item.setAttribute("role", kind === "error" ? "alert" : "status");
+    item.textContent = message;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "✕";
+    close.addEventListener("click", () => item.remove());
+    item.append(close);
+    box.append(item);
+    setTimeout(() => item.remove(), 8000);
+  }
+
+  const describe = (detail) => (detail && detail.target) || "reflex";
+  const errorMessage = (detail) =>
+    (detail && (detail.error || detail.message)) || "The reflex failed.";
+
+  document.addEventListener("sockpuppet:error", (event) => {
+    toast(`${describe(event.detail)}: ${errorMessage(event.detail)}`, "error");
+  });
+  document.addEventListener("sockpuppet:forbidden", (event) => {
+    toast(`${describe(event.detail)} was forbidden.`, "warning");
+  });
+
+  function logEvent(event) {
+    const log = document.getElementById("event-log");
+    if (!log) return;
+    const name = event.type.replace("sockpuppet:", "");
+    const item = document.createElement("li");
+    item.className = `event event-${name}`;
+    item.textContent = `${name} ${describe(event.detail)}`;
+    log.prepend(item);
+    while (log.children.length > 12) log.lastElementChild.remove();
+  }
+  for (const name of ["success", "error", "halted", "forbidden"]) {
+    document.addEventListener(`sockpuppet:${name}`, logEvent);
+  }
+
+  // After a successful add the page morph keeps the focused field's text; clear it unless the
+  // server answered with a validation error.
+  document.addEventListener("sockpuppet:success", (event) => {
+    const form = event.target;
+    if (form instanceof HTMLFormElement && form.id === "todo-form" && !form.querySelector(".field-error")) {
+      form.reset();
+    }
+  });
+
+  function init() {
+    const sp = window.Sockpuppet;
+    if (sp && sp.connected && sp.transport) showTransport("connected", sp.transport);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
