@@ -1,0 +1,281 @@
+"""Click through the demo in Chromium, as a newcomer would, over a real uvicorn.
+
+Each test gets its own browser context, so its own Django session: counts start at zero and
+the todo list is empty.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.support.browser import PageProblems, events, wait_connected, wait_for_events
+from tests.support.server import DemoServer
+
+pytestmark = pytest.mark.browser
+
+Open = Callable[[str], Page]
+
+
+@pytest.fixture
+def open_page(page: Page, server: DemoServer) -> Open:
+    """Go to a demo path and wait until the client has proven its transport."""
+
+    def open_(path: str) -> Page:
+        page.goto(server.url + path)
+        wait_connected(page)
+        # A full reload would drop this; morphs keep it.
+        page.evaluate("() => { window.__sameDocument = true }")
+        return page
+
+    return open_
+
+
+def same_document(page: Page) -> bool:
+    return bool(page.evaluate("() => window.__sameDocument === true"))
+
+
+def mark(page: Page, selector: str) -> None:
+    """Put an attribute the server never renders on ``selector``: a morph of it removes it."""
+    page.eval_on_selector(selector, "el => el.setAttribute('data-test-mark', '1')")
+
+
+def has_mark(page: Page, selector: str) -> bool:
+    return bool(page.eval_on_selector(selector, "el => el.hasAttribute('data-test-mark')"))
+
+
+# --- transport badge -------------------------------------------------------------------------
+
+
+def test_badge_shows_the_websocket_transport(open_page: Open) -> None:
+    page = open_page("/")
+    badge = page.locator("#transport-badge")
+    expect(badge).to_have_text("websocket")
+    expect(badge).to_have_attribute("data-state", "connected")
+    assert page.evaluate("() => window.Sockpuppet.transport") == "websocket"
+    assert [e["transport"] for e in events(page, "connected")] == ["websocket"]
+
+    page.get_by_role("link", name="Todos").click()
+    expect(page).to_have_url(re.compile(r"/todos/$"))
+    wait_connected(page, "websocket")
+    expect(page.locator("#transport-badge")).to_have_text("websocket")
+
+
+# --- counter ---------------------------------------------------------------------------------
+
+
+def test_counter_click_updates_the_count_by_page_morph(open_page: Open) -> None:
+    page = open_page("/")
+    count = page.locator("#count")
+    expect(count).to_have_text("0")
+
+    page.locator("#increment").click()
+    expect(count).to_have_text("1")
+    page.get_by_role("button", name="+10").click()
+    expect(count).to_have_text("11")
+    page.locator("#decrement").click()
+    expect(count).to_have_text("10")
+
+    assert same_document(page), "the page was reloaded instead of morphed"
+    successes = wait_for_events(page, "success", target="CounterReflex#increment", count=3)
+    assert len(successes) == 3
+    # The badge is data-reflex-permanent: page morphs leave what the client wrote in it.
+    expect(page.locator("#transport-badge")).to_have_text("websocket")
+
+    page.reload()
+    expect(page.locator("#count")).to_have_text("10")
+
+
+def test_rapid_clicks_are_all_counted(open_page: Open) -> None:
+    page = open_page("/")
+    button = page.locator("#increment")
+    for _ in range(20):
+        button.click()
+    # Back to back within one task: no morph can land between these.
+    page.eval_on_selector("#increment", "b => { for (let i = 0; i < 10; i++) b.click() }")
+    expect(page.locator("#count")).to_have_text("30")
+    wait_for_events(page, "success", target="CounterReflex#increment", count=30)
+    assert len(events(page, "success")) == 30
+    assert not events(page, "error")
+
+    page.reload()
+    expect(page.locator("#count")).to_have_text("30")
+
+
+# --- todos -----------------------------------------------------------------------------------
+
+
+def test_todos_add_toggle_and_delete(open_page: Open) -> None:
+    page = open_page("/todos/")
+    title = page.locator("#todo-title")
+    items = page.locator("li.todo")
+    expect(page.locator(".todo-empty")).to_be_visible()
+
+    title.fill("Buy milk")
+    title.press("Enter")
+    expect(items).to_have_count(1)
+    expect(items.first).to_contain_text("Buy milk")
+    expect(page.locator("#flash")).to_contain_text("Added “Buy milk”.")
+    expect(title).to_have_value("")
+
+    title.fill("Walk the dog")
+    page.get_by_role("button", name="Add").click()
+    expect(items).to_have_count(2)
+    expect(items.nth(1)).to_contain_text("Walk the dog")
+    expect(page.locator("#todo-remaining")).to_have_text("2 of 2 left")
+    assert same_document(page), "the form was submitted instead of sent as a reflex"
+
+    milk = items.filter(has_text="Buy milk")
+    milk.locator("input[type=checkbox]").check()
+    expect(milk).to_have_class("todo done")
+    expect(page.locator("#todo-remaining")).to_have_text("1 of 2 left")
+
+    page.get_by_role("button", name="Delete Walk the dog").click()
+    expect(items).to_have_count(1)
+    expect(page.locator("#todo-remaining")).to_have_text("0 of 1 left")
+
+    page.reload()
+    expect(page.locator("li.todo")).to_have_count(1)
+    expect(page.locator("li.todo input[type=checkbox]")).to_be_checked()
+
+
+def test_blank_title_shows_the_validation_error(open_page: Open) -> None:
+    page = open_page("/todos/")
+    title = page.locator("#todo-title")
+    mark(page, "#todo-list")
+
+    title.fill("   ")
+    title.press("Enter")
+    error = page.locator("#todo-error")
+    expect(error).to_have_text("Give your todo a title.")
+    expect(title).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("li.todo")).to_have_count(0)
+    # Only the form was morphed (a selector morph): the rest of the page kept the mark.
+    assert has_mark(page, "#todo-list")
+
+    title.fill("Write the docs")
+    title.press("Enter")
+    expect(page.locator("li.todo")).to_have_count(1)
+    expect(error).to_have_count(0)
+    assert not has_mark(page, "#todo-list"), "a valid add re-renders the page"
+
+
+# --- playground ------------------------------------------------------------------------------
+
+
+def renders(page: Page) -> int:
+    return int(page.locator("#renders").inner_text())
+
+
+def test_nothing_morph_changes_state_but_not_the_page(open_page: Open) -> None:
+    page = open_page("/playground/")
+    before = renders(page)
+    mark(page, "#nothing")
+
+    page.locator("#tally-quietly").click()
+    wait_for_events(page, "success", target="PlaygroundReflex#tally_quietly")
+    expect(page.locator("#quiet-count")).to_have_text("0")
+    assert renders(page) == before
+    assert has_mark(page, "#nothing")
+
+    page.locator("#refresh").click()
+    expect(page.locator("#quiet-count")).to_have_text("1")
+    assert renders(page) == before + 1
+
+
+@pytest.mark.allow_page_errors
+def test_an_exception_in_a_reflex_is_shown(open_page: Open, page_problems: PageProblems) -> None:
+    page = open_page("/playground/")
+    before = renders(page)
+
+    page.locator("#explode").click()
+    [error] = wait_for_events(page, "error", target="PlaygroundReflex#explode")
+    assert "Kaboom! This reflex failed on purpose." in (error["message"] or "")
+    toast = page.locator("#toasts .toast-error")
+    expect(toast).to_contain_text("Kaboom! This reflex failed on purpose.")
+    assert renders(page) == before
+
+    # The connection carries on.
+    page.locator("#refresh").click()
+    expect(page.locator("#renders")).to_have_text(str(before + 1))
+    assert not [e for e in page_problems.errors if e.startswith("uncaught")]
+
+
+def test_halt_and_forbid_stop_the_reflex(open_page: Open) -> None:
+    page = open_page("/playground/")
+    runs = page.locator("#guarded-count")
+
+    page.locator("#guard-halt").click()
+    wait_for_events(page, "halted", target="GuardedReflex#attempt")
+    page.locator("#guard-forbid").click()
+    wait_for_events(page, "forbidden", target="GuardedReflex#attempt")
+    expect(page.locator("#toasts .toast-warning")).to_contain_text("forbidden")
+    expect(runs).to_have_text("0")
+
+    page.locator("#guard-allow").click()
+    expect(runs).to_have_text("1")
+    assert len(events(page, "halted")) == 1
+    assert len(events(page, "forbidden")) == 1
+    assert not events(page, "error")
+
+
+def test_permanent_element_survives_page_morphs(open_page: Open) -> None:
+    page = open_page("/playground/")
+    before = renders(page)
+    page.locator("#permanent-input").fill("kept by the browser")
+    page.locator("h1").click()  # move focus away: only permanence can keep the value now
+
+    page.locator("#permanent-refresh").click()
+    expect(page.locator("#renders")).to_have_text(str(before + 1))
+    expect(page.locator("#permanent-input")).to_have_value("kept by the browser")
+    # Server-rendered content inside the permanent box is not updated either.
+    expect(page.locator("#permanent-renders")).to_have_text(str(before))
+
+
+def test_typing_while_morphs_land_keeps_value_and_caret(open_page: Open) -> None:
+    page = open_page("/playground/")
+    field = page.locator("#mirror-input")
+    output = page.locator("#mirror-output")
+    before = renders(page)
+    field.click()
+
+    page.keyboard.type("hello", delay=30)
+    expect(output).to_have_text("hello")
+    # No pause between keys: morphs rendered from older values land while typing goes on.
+    page.keyboard.type(" sockpuppet")
+    expect(output).to_have_text("hello sockpuppet")
+    expect(field).to_have_value("hello sockpuppet")
+    assert caret(page) == len("hello sockpuppet")
+    assert renders(page) > before + 1, "the page was not re-rendered while typing"
+
+    # Caret in the middle: a morph must not move it to the end.
+    page.keyboard.press("Home")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.type(",")
+    expect(output).to_have_text("hello, sockpuppet")
+    expect(field).to_have_value("hello, sockpuppet")
+    assert caret(page) == len("hello,")
+    page.keyboard.type(" dear")
+    expect(output).to_have_text("hello, dear sockpuppet")
+    assert caret(page) == len("hello, dear")
+    assert page.evaluate("() => document.activeElement.id") == "mirror-input"
+
+
+def caret(page: Page) -> int:
+    return int(page.eval_on_selector("#mirror-input", "el => el.selectionStart"))
+
+
+def test_reflex_root_morphs_only_the_root(open_page: Open) -> None:
+    page = open_page("/playground/")
+    page.locator("#bump-both").click()
+    expect(page.locator("#root-a strong")).to_have_text("1")
+    wait_for_events(page, "success", target="PlaygroundReflex#bump_both")
+    expect(page.locator("#root-b strong")).to_have_text("0")
+
+    page.locator("#refresh").click()
+    expect(page.locator("#root-b strong")).to_have_text("1")
+    expect(page.locator("#root-a strong")).to_have_text("1")
