@@ -124,12 +124,12 @@ class Bus:
     async def _append(self, stream: str, message: Message, durable: bool) -> Message:
         raise NotImplementedError
 
-    async def _read(self, stream: str, after: int) -> tuple[list[Message], int] | None:
-        """Messages of ``stream`` after ``after`` and the stream's last position, or None
-        when history no longer reaches back to ``after``."""
+    async def _read(self, stream: str, after: int) -> tuple[list[Message] | None, int]:
+        """Messages of ``stream`` after ``after`` (None when history no longer reaches
+        back to ``after``) and the stream's last position."""
         raise NotImplementedError
 
-    def _read_nowait(self, stream: str, after: int) -> tuple[list[Message], int] | None:
+    def _read_nowait(self, stream: str, after: int) -> tuple[list[Message] | None, int]:
         """``_read`` for backends that can answer without waiting (the memory bus)."""
         raise NotImplementedError
 
@@ -157,35 +157,29 @@ class Bus:
             await self._catch_up(subscription, stream, cursor.get(stream))
 
     async def _catch_up(self, subscription: Subscription, stream: str, since: int | None) -> None:
-        after = 0 if since is None else since
-        history = await self._read(stream, after)
-        if history is None:
-            self._resync(subscription, stream, f"history of {stream} no longer reaches position {since}")
-            return
-        messages, last = history
+        messages, last = await self._read(stream, 0 if since is None else since)
         if since is None:
             subscription.positions[stream] = last
             return
-        if since > last:
-            self._resync(subscription, stream, f"{stream} is at position {last}, behind the client's {since}")
+        if messages is None or since > last:
+            self._resync(subscription, stream, last, f"{stream} cannot resume from position {since} (now at {last})")
             return
         subscription.positions[stream] = since
         for message in messages:
             subscription.offer(stream, message)
 
     def _fill_gap(self, subscription: Subscription, stream: str, last: int, upto: int) -> None:
-        history = self._read_nowait(stream, last)
-        if history is None:
-            self._resync(subscription, stream, f"messages of {stream} after {last} were lost")
+        messages, now = self._read_nowait(stream, last)
+        if messages is None:
+            self._resync(subscription, stream, now, f"messages of {stream} after {last} were lost")
             return
-        for message in history[0]:
+        for message in messages:
             if message["position"] < upto:
                 subscription.offer(stream, message)
 
-    def _resync(self, subscription: Subscription, stream: str, reason: str) -> None:
+    def _resync(self, subscription: Subscription, stream: str, last: int, reason: str) -> None:
         logger.info("resync: %s", reason)
-        history = self._read_nowait(stream, 0)
-        subscription.positions[stream] = history[1] if history else 0
+        subscription.positions[stream] = last
         subscription.put({"type": "resync", "reason": reason})
 
     async def _unfollow(self, subscription: Subscription) -> None:

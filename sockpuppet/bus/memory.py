@@ -48,17 +48,17 @@ class MemoryBus(Bus):
             self._expire()
         return published
 
-    async def _read(self, stream: str, after: int) -> tuple[list[Message], int] | None:
+    async def _read(self, stream: str, after: int) -> tuple[list[Message] | None, int]:
         return self._read_nowait(stream, after)
 
-    def _read_nowait(self, stream: str, after: int) -> tuple[list[Message], int] | None:
+    def _read_nowait(self, stream: str, after: int) -> tuple[list[Message] | None, int]:
         history = self._streams.get(stream)
         if history is None:
-            return ([], 0) if after == 0 else None
+            return ([] if after == 0 else None), 0
         entries = history.entries
         oldest = entries[0]["position"] if entries else history.position + 1
         if after + 1 < oldest and after < history.position:
-            return None
+            return None, history.position
         return [m for m in entries if m["position"] > after], history.position
 
     async def claim(self, key: str, ttl: float) -> bool:

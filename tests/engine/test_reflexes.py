@@ -1,0 +1,148 @@
+"""Running reflexes through Django's handler, as ``sockpuppet.testing`` users do."""
+
+from html import unescape
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from sockpuppet.testing import ReflexClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tab():
+    return ReflexClient()
+
+
+def test_page_morph_renders_the_view_with_the_changed_session(tab):
+    result = tab.reflex("CounterReflex#increment", args=[2])
+    assert (result.type, result.morph) == ("operations", "page")
+    [operation] = result.operations
+    assert operation["op"] == "morph" and operation["selector"] == "body" and operation["childrenOnly"] is True
+    assert '<p id="count">2</p>' in result.html("body")
+    assert '<p id="count">5</p>' in tab.reflex("CounterReflex#increment", args=[3]).html("body")
+
+
+def test_class_based_views_render_too(tab):
+    result = tab.reflex("CounterReflex#increment", url="/class/", args=[4])
+    assert '<p id="count">4</p>' in result.html()
+
+
+def test_morph_roots_are_cut_as_inner_html(tab):
+    result = tab.reflex("CounterReflex#increment", selectors=["#count", "#footer"])
+    assert [(o["selector"], o["html"]) for o in result.operations] == [("#count", "1"), ("#footer", "footer")]
+
+
+def test_a_morph_root_matching_nothing_is_a_clear_error(tab):
+    result = tab.reflex("CounterReflex#increment", selectors=["#nowhere"])
+    assert result.type == "error" and "'#nowhere'" in result.error and "matches nothing" in result.error
+
+
+def test_reflex_attributes_are_template_context_and_methods_are_not(tab):
+    html = tab.reflex("CounterReflex#annotate").html()
+    assert '<p id="note">annotated</p>' in html
+    assert '<p id="leak">no-leak</p>' in html  # the method `increment` is not in the context
+
+
+def test_selector_morph_skips_the_page(tab):
+    result = tab.reflex("CounterReflex#selector")
+    assert result.morph == "selector"
+    assert result.operations == [{"op": "morph", "selector": "#note", "html": '<p id="note">selector</p>'}]
+
+
+def test_several_selector_morphs_do_not_share_state(tab):
+    result = tab.reflex("CounterReflex#two_selectors")
+    assert [o["selector"] for o in result.operations] == ["#note", "#footer"]
+    assert result.html("#note") != result.html("#footer")
+
+
+@pytest.mark.parametrize(("target", "outcome"), [("CounterReflex#nothing", "nothing"), ("CounterReflex#stop", "halted"), ("CounterReflex#deny", "forbidden")])
+def test_outcomes(tab, target, outcome):
+    assert tab.reflex(target).type == outcome
+
+
+def test_halt_stops_before_the_action_and_keeps_state(tab):
+    tab.reflex("CounterReflex#increment")
+    tab.reflex("CounterReflex#stop")
+    assert '<p id="count">1</p>' in tab.reflex(None).html()
+
+
+def test_no_target_re_renders_the_page(tab):
+    result = tab.reflex(None)
+    assert result.morph == "page" and '<p id="count">0</p>' in result.html()
+
+
+def test_an_exception_becomes_an_error_with_traceback_in_debug(tab, settings):
+    settings.DEBUG = True
+    result = tab.reflex("CounterReflex#explode")
+    assert result.error == "CounterReflex#explode raised ValueError: boom"
+    assert "Traceback" in result.message["traceback"]
+
+
+def test_no_traceback_without_debug(tab, settings):
+    settings.DEBUG = False
+    result = tab.reflex("CounterReflex#explode")
+    assert "boom" not in result.error and "traceback" not in result.message
+    assert "server log" in result.error
+
+
+def test_errors_are_logged_on_the_sockpuppet_logger(tab, caplog):
+    tab.reflex("CounterReflex#explode")
+    assert any(r.name == "sockpuppet" and r.exc_info for r in caplog.records)
+
+
+def test_async_actions_run(tab):
+    assert '<p id="note">async</p>' in tab.reflex("CounterReflex#async_action").html()
+
+
+def test_params_keep_blank_fields_and_repeated_keys(tab):
+    html = tab.reflex("CounterReflex#echo_params", form="a=1&a=2&b=&c=x").html()
+    assert "[('a', ['1', '2']), ('b', ['']), ('c', ['x'])]" in unescape(html)
+
+
+def test_element_dataset_uses_full_names(tab):
+    html = tab.reflex("CounterReflex#by_dataset", dataset={"step-size": "5"}).html()
+    assert '<p id="count">5</p>' in html
+
+
+def test_the_request_has_the_real_host():
+    tab = ReflexClient(host="localhost")
+    assert '<p id="note">localhost</p>' in tab.reflex("CounterReflex#host").html()
+
+
+def test_messages_added_in_a_reflex_show_in_the_render(tab):
+    assert "<li>flashed</li>" in tab.reflex("CounterReflex#flash").html()
+
+
+def test_login_inside_a_reflex_holds_for_later_reflexes(tab):
+    tab.reflex("CounterReflex#sign_in")
+    assert '<p id="user">alice</p>' in tab.reflex(None).html()
+    tab.reflex("CounterReflex#sign_out")
+    assert '<p id="user">anonymous</p>' in tab.reflex(None).html()
+
+
+def test_user_of_the_session(tab):
+    tab.force_login(get_user_model().objects.create(username="bob"))
+    assert '<p id="user">bob</p>' in tab.reflex(None).html()
+
+
+def test_a_failed_render_leaves_no_state_behind(tab, settings):
+    """Regression: django-sockpuppet patched the view class and, when the render raised,
+    left the patch in place, so later ordinary requests saw the reflex's context."""
+    settings.DEBUG = True
+    result = tab.reflex("CounterReflex#annotate", url="/broken/")
+    assert result.type == "error" and "the view broke" in result.error
+    page = Client().get("/broken/").content.decode()
+    assert '<p id="count">-1</p>' in page and '<p id="note"></p>' in page
+
+
+def test_a_redirecting_page_becomes_a_redirect_operation(tab):
+    result = tab.reflex("CounterReflex#increment", url="/redirect/")
+    assert result.operations == [{"op": "redirect_to", "selector": None, "url": "/class/"}]
+
+
+def test_unknown_targets_are_errors_not_exceptions(tab):
+    assert "No reflex class named 'Nope'" in tab.reflex("Nope#x").error
+    assert "cannot take 3 argument" in tab.reflex("CounterReflex#increment", args=[1, 2, 3]).error

@@ -1,0 +1,69 @@
+"""Discovery and safe resolution of reflex targets (DESIGN §4)."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from sockpuppet import Reflex, registry
+from sockpuppet.registry import TargetError
+from tests.testapp.reflexes.counter import CounterReflex
+
+
+def test_discovers_subclasses_at_any_depth_and_in_subpackages():
+    found = registry.discover()
+    assert {"CounterReflex", "BaseCounterReflex", "DeepReflex", "InnerReflex"} <= set(found)
+
+
+def test_resolves_public_methods_of_the_class_its_bases_and_mixins():
+    assert registry.resolve("CounterReflex#increment") == (CounterReflex, "increment")
+    assert registry.resolve("CounterReflex#shared") == (CounterReflex, "shared")
+    assert registry.resolve("CounterReflex#mixed_in") == (CounterReflex, "mixed_in")
+    assert registry.resolve("CounterReflex#async_action") == (CounterReflex, "async_action")
+
+
+@pytest.mark.parametrize(
+    ("target", "complaint"),
+    [
+        ("CounterReflex#_private", "not a public method"),
+        ("CounterReflex#__init__", "not a public method"),
+        ("CounterReflex#__class__", "not a public method"),
+        ("CounterReflex#prop", "no reflex action"),
+        ("CounterReflex#static", "no reflex action"),
+        ("CounterReflex#morph", "no reflex action"),
+        ("CounterReflex#before_reflex", "no reflex action"),
+        ("CounterReflex#halt", "no reflex action"),
+        ("CounterReflex#base_attributes", "no reflex action"),
+        ("CounterReflex#missing", "no reflex action"),
+        ("CounterReflex#not-an-identifier", "not a public method"),
+        ("Reflex#morph", "No reflex class"),
+        ("os#system", "No reflex class"),
+        ("TrackedMixin#mixed_in", "No reflex class"),
+        ("CounterReflex", "must look like"),
+        ("#increment", "must look like"),
+        ("CounterReflex#", "must look like"),
+    ],
+)
+def test_refuses_everything_that_is_not_a_public_action(target, complaint):
+    with pytest.raises(TargetError, match=complaint):
+        registry.resolve(target)
+
+
+def test_duplicate_class_names_are_a_startup_error():
+    saved = registry.registry()
+    try:
+        type("CounterReflex", (Reflex,), {"__module__": "tests.elsewhere"})
+        with pytest.raises(ImproperlyConfigured, match="Two reflexes are named CounterReflex"):
+            registry.discover()
+    finally:
+        # Forget the impostor: drop it from the subclass tree by deleting all references.
+        import gc
+
+        gc.collect()
+        registry._registry = saved
+
+
+def test_argument_count_is_checked_before_the_call():
+    reflex = CounterReflex.__new__(CounterReflex)
+    registry.check_arguments(reflex.increment, [])
+    registry.check_arguments(reflex.increment, [3])
+    with pytest.raises(TargetError, match="cannot take 2 argument"):
+        registry.check_arguments(reflex.increment, [1, 2])
