@@ -45,7 +45,10 @@ class SockpuppetApplication:
     def __init__(self, django_app: Any) -> None:
         self.django_app = django_app
         self.prefix = settings.URL_PREFIX
-        self.endpoints = {("http", "negotiate"): NegotiateHandler(), **transports.endpoints(list(settings.TRANSPORTS))}
+        self.endpoints = {
+            ("http", "negotiate"): NegotiateHandler(),
+            **transports.endpoints(list(settings.TRANSPORTS)),
+        }
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -82,8 +85,16 @@ async def _not_found(scope: Scope, send: Any) -> None:
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1000})
         return
-    body = b"Not a Sockpuppet endpoint (or its transport is not enabled in SOCKPUPPET['TRANSPORTS'])."
-    await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
+    body = (
+        b"Not a Sockpuppet endpoint (or its transport is not enabled in SOCKPUPPET['TRANSPORTS'])."
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 404,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

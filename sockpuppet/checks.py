@@ -22,10 +22,18 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     for key in user:
         if key not in DEFAULTS:
             errors.append(
-                Error(f'SOCKPUPPET["{key}"] is not a Sockpuppet setting.', hint=f"Known: {', '.join(DEFAULTS)}.", id="sockpuppet.E002")
+                Error(
+                    f'SOCKPUPPET["{key}"] is not a Sockpuppet setting.',
+                    hint=f"Known: {', '.join(DEFAULTS)}.",
+                    id="sockpuppet.E002",
+                )
             )
     transports = settings.TRANSPORTS
-    if not transports or not isinstance(transports, list | tuple) or any(t not in TRANSPORT_NAMES for t in transports):
+    if (
+        not transports
+        or not isinstance(transports, list | tuple)
+        or any(t not in TRANSPORT_NAMES for t in transports)
+    ):
         errors.append(
             Error(
                 f'SOCKPUPPET["TRANSPORTS"] = {transports!r} is invalid.',
@@ -34,16 +42,43 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             )
         )
     bus = settings.BUS
-    if not isinstance(bus, str) or not (bus == "memory" or bus.startswith(("redis://", "rediss://", "unix://"))):
-        errors.append(Error(f'SOCKPUPPET["BUS"] = {bus!r} is invalid.', hint='"memory" or "redis://host:6379/0".', id="sockpuppet.E004"))
+    if not isinstance(bus, str) or not (
+        bus == "memory" or bus.startswith(("redis://", "rediss://", "unix://"))
+    ):
+        errors.append(
+            Error(
+                f'SOCKPUPPET["BUS"] = {bus!r} is invalid.',
+                hint='"memory" or "redis://host:6379/0".',
+                id="sockpuppet.E004",
+            )
+        )
     prefix = settings.URL_PREFIX
     if not isinstance(prefix, str) or not prefix.startswith("/") or not prefix.endswith("/"):
-        errors.append(Error(f'SOCKPUPPET["URL_PREFIX"] = {prefix!r} must start and end with "/".', id="sockpuppet.E005"))
-    for key in ("HEARTBEAT", "LONGPOLL_TIMEOUT", "HISTORY_LENGTH", "HISTORY_TTL", "MAX_MESSAGE_BYTES", "MAX_QUEUE",
-                "MAX_PENDING_REFLEXES", "REFLEX_TIMEOUT", "TOKEN_MAX_AGE"):
+        errors.append(
+            Error(
+                f'SOCKPUPPET["URL_PREFIX"] = {prefix!r} must start and end with "/".',
+                id="sockpuppet.E005",
+            )
+        )
+    for key in (
+        "HEARTBEAT",
+        "LONGPOLL_TIMEOUT",
+        "HISTORY_LENGTH",
+        "HISTORY_TTL",
+        "MAX_MESSAGE_BYTES",
+        "MAX_QUEUE",
+        "MAX_PENDING_REFLEXES",
+        "REFLEX_TIMEOUT",
+        "TOKEN_MAX_AGE",
+    ):
         value = getattr(settings, key)
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            errors.append(Error(f'SOCKPUPPET["{key}"] = {value!r} must be a positive number.', id="sockpuppet.E006"))
+            errors.append(
+                Error(
+                    f'SOCKPUPPET["{key}"] = {value!r} must be a positive number.',
+                    id="sockpuppet.E006",
+                )
+            )
     return errors
 
 
@@ -51,9 +86,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 def check_project(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """The context processor and session middleware a reflex needs."""
     messages: list[CheckMessage] = []
-    django_templates = [t for t in django_settings.TEMPLATES if t.get("BACKEND", "").endswith("DjangoTemplates")]
+    templates: list[dict[str, Any]] = list(django_settings.TEMPLATES)
+    django_templates = [t for t in templates if t.get("BACKEND", "").endswith("DjangoTemplates")]
     if django_templates and not any(
-        CONTEXT_PROCESSOR in t.get("OPTIONS", {}).get("context_processors", []) for t in django_templates
+        CONTEXT_PROCESSOR in t.get("OPTIONS", {}).get("context_processors", [])
+        for t in django_templates
     ):
         messages.append(
             Warning(

@@ -72,7 +72,10 @@ class Dispatcher:
             await self._send({"type": "pong", "id": message["id"]}, durable=False)
         elif message["type"] in ("subscribe", "unsubscribe"):
             await self._send(
-                {"type": "error", "message": f"{message['type']} is not available on this server yet."},
+                {
+                    "type": "error",
+                    "message": f"{message['type']} is not available on this server yet.",
+                },
                 durable=False,
             )
 
@@ -106,7 +109,9 @@ class Dispatcher:
         try:
             answer = await asyncio.wait_for(run(self.connection, message), settings.REFLEX_TIMEOUT)
         except TimeoutError:
-            logger.error("Reflex %s timed out after %ss", message["target"], settings.REFLEX_TIMEOUT)
+            logger.error(
+                "Reflex %s timed out after %ss", message["target"], settings.REFLEX_TIMEOUT
+            )
             answer = {
                 "type": "error",
                 "reflexId": message["id"],

@@ -44,4 +44,6 @@ def _inner(element: etree._Element) -> str:
     head = escape(element.text, quote=False) if element.text else ""
     if element.tag in ("script", "style"):
         head = element.text or ""
-    return head + "".join(etree.tostring(child, method="html", encoding="unicode") for child in element)
+    return head + "".join(
+        etree.tostring(child, method="html", encoding="unicode") for child in element
+    )

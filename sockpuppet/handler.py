@@ -33,7 +33,7 @@ class ReflexHandler(BaseHandler):
         run: Callable[[], bool] = getattr(request, RUN_ATTRIBUTE)
         try:
             if run():
-                return super()._get_response(request)
+                return super()._get_response(request)  # type: ignore[misc]
         except Exception as exc:  # the runner reports it; the middleware still completes
             request.sockpuppet_error = exc  # type: ignore[attr-defined]
             response = HttpResponse(status=500)  # as for a failed page: the session is not saved

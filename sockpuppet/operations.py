@@ -41,7 +41,9 @@ def build(op: str, selector: str | None, *args: Any, **options: Any) -> dict[str
     """One operation: ``build("set_attribute", "#x", "title", "hi")``."""
     names = OPERATIONS[op]
     if len(args) > len(names):
-        raise TypeError(f"{op}() takes the selector and at most {len(names)} values ({', '.join(names)})")
+        raise TypeError(
+            f"{op}() takes the selector and at most {len(names)} values ({', '.join(names)})"
+        )
     operation: dict[str, Any] = {"op": op, "selector": selector}
     operation.update(zip(names, args, strict=False))
     operation.update({_camel(k): v for k, v in options.items()})

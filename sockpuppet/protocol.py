@@ -126,18 +126,39 @@ def parse(data: Any) -> ClientMessage:
         return SubscribeMessage(type=kind, stream=data["stream"])
     if kind == "ack":
         return AckMessage(type="ack", since=parse_cursor(data.get("since")))
-    raise ProtocolError(f"Unknown message type {kind!r}; expected reflex, ping, subscribe, unsubscribe or ack.")
+    raise ProtocolError(
+        f"Unknown message type {kind!r}; expected reflex, ping, subscribe, unsubscribe or ack."
+    )
 
 
 def _parse_reflex(data: dict[str, Any]) -> ReflexMessage:
-    _require(isinstance(data.get("id"), str) and 0 < len(data["id"]) <= 100, "A reflex needs a string 'id'.")
+    _require(
+        isinstance(data.get("id"), str) and 0 < len(data["id"]) <= 100,
+        "A reflex needs a string 'id'.",
+    )
     target = data.get("target")
-    _require(target is None or isinstance(target, str), "'target' must be a string like 'CounterReflex#increment'.")
-    for name, kind in (("args", list), ("attrs", dict), ("dataset", dict), ("params", dict), ("selectors", list)):
+    _require(
+        target is None or isinstance(target, str),
+        "'target' must be a string like 'CounterReflex#increment'.",
+    )
+    for name, kind in (
+        ("args", list),
+        ("attrs", dict),
+        ("dataset", dict),
+        ("params", dict),
+        ("selectors", list),
+    ):
         value = data.setdefault(name, kind())
-        _require(isinstance(value, kind), f"'{name}' must be a JSON {'array' if kind is list else 'object'}.")
+        _require(
+            isinstance(value, kind),
+            f"'{name}' must be a JSON {'array' if kind is list else 'object'}.",
+        )
     for name in _STRING_FIELDS:
-        value = data.setdefault(name, "") if name not in ("innerHTML", "textContent") else data.get(name, "")
+        value = (
+            data.setdefault(name, "")
+            if name not in ("innerHTML", "textContent")
+            else data.get(name, "")
+        )
         _require(isinstance(value, str), f"'{name}' must be a string.")
     _require(all(isinstance(s, str) for s in data["selectors"]), "'selectors' must be strings.")
     return data  # type: ignore[return-value]
@@ -157,7 +178,7 @@ def parse_cursor(value: Any) -> dict[str, int]:
         all(isinstance(k, str) and type(v) is int and v >= 0 for k, v in value.items()),
         "'since' maps stream names to positions (integers >= 0).",
     )
-    return value
+    return dict(value)
 
 
 def encode(message: dict[str, Any]) -> str:

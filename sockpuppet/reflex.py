@@ -18,11 +18,11 @@ if TYPE_CHECKING:
     from django.http import HttpRequest, QueryDict
 
 
-class Halt(Exception):  # noqa: N818 - control flow, not an error
+class Halt(Exception):
     """Raised by ``Reflex.halt()``: stop the reflex; the client sees ``halted``."""
 
 
-class Forbid(Exception):  # noqa: N818
+class Forbid(Exception):
     """Raised by ``Reflex.forbid()``: stop the reflex; the client sees ``forbidden``."""
 
 
@@ -93,7 +93,7 @@ class Reflex:
 
     @property
     def morph_kind(self) -> str:
-        """"page", "selector" or "nothing": what the reflex asked for so far."""
+        """ "page", "selector" or "nothing": what the reflex asked for so far."""
         if self._operations is None:
             return "page"
         return "selector" if self._operations else "nothing"

@@ -64,7 +64,9 @@ def resolve(target: str) -> tuple[type[Reflex], str]:
             "reflexes.py or reflexes/ package and subclass sockpuppet.Reflex."
         )
     if method_name.startswith("_") or not method_name.isidentifier():
-        raise TargetError(f"{class_name}#{method_name} is not a public method; only public methods can be called.")
+        raise TargetError(
+            f"{class_name}#{method_name} is not a public method; only public methods can be called."
+        )
     if hasattr(Reflex, method_name) or _defining_class(cls, method_name) is None:
         raise TargetError(
             f"{class_name} has no reflex action {method_name!r}: an action is a public method "
@@ -78,7 +80,9 @@ def check_arguments(method: Callable[..., Any], args: list[Any]) -> None:
     try:
         inspect.signature(method).bind(*args)
     except TypeError as exc:
-        raise TargetError(f"{method.__qualname__} cannot take {len(args)} argument(s): {exc}.") from None
+        raise TargetError(
+            f"{method.__qualname__} cannot take {len(args)} argument(s): {exc}."
+        ) from None
 
 
 def _defining_class(cls: type[Reflex], name: str) -> type | None:

@@ -23,7 +23,9 @@ def build_request(connection: Connection, url: str) -> ASGIRequest:
     """A GET request for ``url``'s path and query string, as the browser would send it."""
     parts = urlsplit(url)
     headers = [
-        (k, v) for k, v in connection.headers if k not in _DROPPED and not k.startswith(_DROPPED_PREFIX)
+        (k, v)
+        for k, v in connection.headers
+        if k not in _DROPPED and not k.startswith(_DROPPED_PREFIX)
     ]
     headers.append((b"accept", b"text/html"))
     headers.append((b"x-sockpuppet-reflex", b"1"))

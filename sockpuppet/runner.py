@@ -16,6 +16,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 from django.db import close_old_connections
 from django.http import HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 
 from sockpuppet import fragments, registry
 from sockpuppet.connection import Connection
@@ -62,7 +63,12 @@ def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
     def run_inside_middleware() -> bool:
         reflex = cls(
             request=request,
-            element=Element(message["attrs"], message["dataset"], message.get("innerHTML", ""), message.get("textContent", "")),
+            element=Element(
+                message["attrs"],
+                message["dataset"],
+                message.get("innerHTML", ""),
+                message.get("textContent", ""),
+            ),
             params=_params(message),
             url=message["url"],
             reflex_id=reflex_id,
@@ -111,11 +117,18 @@ async def _awaited(awaitable: Any) -> Any:
     return await awaitable
 
 
-def _page(reflex_id: str, message: ReflexMessage, response: HttpResponse) -> dict[str, Any]:
+def _page(reflex_id: str, message: ReflexMessage, response: HttpResponseBase) -> dict[str, Any]:
     if response.status_code in (301, 302, 303, 307, 308) and response.has_header("Location"):
-        return _operations(reflex_id, "page", [{"op": "redirect_to", "selector": None, "url": response["Location"]}])
-    if response.status_code != 200 or getattr(response, "streaming", False):
-        return _error(reflex_id, f"Re-rendering {message['url']} answered with HTTP {response.status_code}, not a page.")
+        return _operations(
+            reflex_id,
+            "page",
+            [{"op": "redirect_to", "selector": None, "url": response["Location"]}],
+        )
+    if response.status_code != 200 or not isinstance(response, HttpResponse):
+        return _error(
+            reflex_id,
+            f"Re-rendering {message['url']} answered with HTTP {response.status_code}, not a page.",
+        )
     page = response.content.decode(response.charset)
     try:
         roots = fragments.inner_html(page, message["selectors"] or ["body"])
@@ -123,7 +136,13 @@ def _page(reflex_id: str, message: ReflexMessage, response: HttpResponse) -> dic
         return _error(reflex_id, str(exc))
     permanent = message["permanentAttributeName"] or "data-reflex-permanent"
     operations = [
-        {"op": "morph", "selector": selector, "html": html, "childrenOnly": True, "permanentAttributeName": permanent}
+        {
+            "op": "morph",
+            "selector": selector,
+            "html": html,
+            "childrenOnly": True,
+            "permanentAttributeName": permanent,
+        }
         for selector, html in roots
     ]
     return _operations(reflex_id, "page", operations)
@@ -136,12 +155,14 @@ def _operations(reflex_id: str, morph: str, operations: list[dict[str, Any]]) ->
 def _params(message: ReflexMessage) -> QueryDict:
     params = QueryDict(message["formData"], mutable=True)
     for key, value in message["params"].items():
-        params.setlist(str(key), [str(v) for v in value] if isinstance(value, list) else [str(value)])
+        params.setlist(
+            str(key), [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        )
     params._mutable = False
     return params
 
 
-def _keep_cookies(connection: Connection, response: HttpResponse) -> None:
+def _keep_cookies(connection: Connection, response: HttpResponseBase) -> None:
     """Carry cookies the reflex set (a login's new session) into later reflexes."""
     for name, morsel in response.cookies.items():
         if morsel["max-age"] == 0 or morsel.value == "":

@@ -52,7 +52,9 @@ class ReflexResult:
         for operation in self.operations:
             if operation.get("selector") == selector and "html" in operation:
                 return str(operation["html"])
-        raise KeyError(f"no operation with HTML for {selector!r}; selectors: {[o.get('selector') for o in self.operations]}")
+        raise KeyError(
+            f"no operation with HTML for {selector!r}; selectors: {[o.get('selector') for o in self.operations]}"
+        )
 
 
 class ReflexClient:

@@ -19,7 +19,8 @@ def negotiate(request: HttpRequest) -> JsonResponse:
     """Issue a connection id and a token bound to the visitor's session."""
     if not hasattr(request, "session"):
         return JsonResponse(
-            {"error": "Sockpuppet needs django.contrib.sessions and its SessionMiddleware."}, status=500
+            {"error": "Sockpuppet needs django.contrib.sessions and its SessionMiddleware."},
+            status=500,
         )
     grant = tokens.issue(request.session)
     if request.session.session_key is None or request.session.modified:

@@ -2,6 +2,6 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
-from sockpuppet.asgi import get_asgi_application  # noqa: E402
+from sockpuppet.asgi import get_asgi_application
 
 application = get_asgi_application()

@@ -44,7 +44,9 @@ DATABASES = {
         "NAME": os.environ.get("TESTS_DB", str(BASE_DIR / "tests.sqlite3")),
     }
 }
-SESSION_ENGINE = os.environ.get("TESTS_SESSION_ENGINE", "django.contrib.sessions.backends.signed_cookies")
+SESSION_ENGINE = os.environ.get(
+    "TESTS_SESSION_ENGINE", "django.contrib.sessions.backends.signed_cookies"
+)
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 STATIC_URL = "/static/"
 USE_TZ = True

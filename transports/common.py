@@ -55,7 +55,7 @@ async def authenticate(scope: Scope, token: str, transport: str) -> Connection:
         transport=transport,
         headers=list(scope.get("headers", [])),
         scheme="https" if scope.get("scheme") in ("https", "wss") else "http",
-        client=tuple(scope["client"]) if scope.get("client") else None,  # type: ignore[arg-type]
-        server=tuple(scope["server"]) if scope.get("server") else None,  # type: ignore[arg-type]
+        client=tuple(scope["client"]) if scope.get("client") else None,
+        server=tuple(scope["server"]) if scope.get("server") else None,
         root_path=scope.get("root_path", ""),
     )

@@ -35,8 +35,8 @@ def create_bus(spec: str | None = None) -> Bus:
         "history_ttl": settings.HISTORY_TTL,
         "max_queue": settings.MAX_QUEUE,
     }
-    cls = import_string(BACKENDS[scheme])
-    return cls(spec, **options) if scheme != "memory" else cls(**options)
+    cls: type[Bus] = import_string(BACKENDS[scheme])
+    return cls(spec, **options)
 
 
 def get_bus() -> Bus:

@@ -25,7 +25,7 @@ logger = logging.getLogger("sockpuppet.bus")
 Message = dict[str, Any]
 
 
-class SlowConsumer(Exception):  # noqa: N818
+class SlowConsumer(Exception):
     """A subscription's queue filled up: its connection is cut and recovers by resume."""
 
 
@@ -80,7 +80,9 @@ class Subscription:
         self.positions[stream] = position
         self.put(message)
 
-    async def add_streams(self, streams: Iterable[str], cursor: dict[str, int] | None = None) -> None:
+    async def add_streams(
+        self, streams: Iterable[str], cursor: dict[str, int] | None = None
+    ) -> None:
         await self.bus._follow(self, list(streams), cursor or {})
 
     async def close(self) -> None:
@@ -92,7 +94,15 @@ class Bus:
 
     write_only = False
 
-    def __init__(self, *, history_length: int = 1000, history_ttl: float = 300, max_queue: int = 1000) -> None:
+    def __init__(
+        self,
+        url: str = "memory",
+        *,
+        history_length: int = 1000,
+        history_ttl: float = 300,
+        max_queue: int = 1000,
+    ) -> None:
+        self.url = url
         self.history_length = history_length
         self.history_ttl = history_ttl
         self.max_queue = max_queue
@@ -106,7 +116,9 @@ class Bus:
         self._arrived(stream, published)
         return published
 
-    async def subscribe(self, streams: Iterable[str], cursor: dict[str, int] | None = None) -> Subscription:
+    async def subscribe(
+        self, streams: Iterable[str], cursor: dict[str, int] | None = None
+    ) -> Subscription:
         """Follow ``streams``; first deliver what came after ``cursor``'s positions."""
         subscription = Subscription(self, self.max_queue)
         await subscription.add_streams(streams, cursor)
@@ -146,7 +158,9 @@ class Bus:
         for subscription in tuple(self._followers.get(stream, ())):
             subscription.offer(stream, message)
 
-    async def _follow(self, subscription: Subscription, streams: list[str], cursor: dict[str, int]) -> None:
+    async def _follow(
+        self, subscription: Subscription, streams: list[str], cursor: dict[str, int]
+    ) -> None:
         for stream in streams:
             if stream in subscription.positions:
                 continue
@@ -162,7 +176,12 @@ class Bus:
             subscription.positions[stream] = last
             return
         if messages is None or since > last:
-            self._resync(subscription, stream, last, f"{stream} cannot resume from position {since} (now at {last})")
+            self._resync(
+                subscription,
+                stream,
+                last,
+                f"{stream} cannot resume from position {since} (now at {last})",
+            )
             return
         subscription.positions[stream] = since
         for message in messages:

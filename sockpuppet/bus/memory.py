@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from sockpuppet.bus.base import Bus, Message
 
@@ -27,8 +28,8 @@ class _History:
 class MemoryBus(Bus):
     """Streams and claims in dicts of this process."""
 
-    def __init__(self, **options: float) -> None:
-        super().__init__(**options)  # type: ignore[arg-type]
+    def __init__(self, url: str = "memory", **options: Any) -> None:
+        super().__init__(url, **options)
         self._streams: dict[str, _History] = {}
         self._claims: dict[str, float] = {}
         self._appends = 0
@@ -74,5 +75,7 @@ class MemoryBus(Bus):
     def _expire(self) -> None:
         """Forget streams nobody follows that were idle longer than the history TTL."""
         horizon = time.monotonic() - self.history_ttl
-        for name in [n for n, h in self._streams.items() if h.touched < horizon and n not in self._followers]:
+        for name in [
+            n for n, h in self._streams.items() if h.touched < horizon and n not in self._followers
+        ]:
             del self._streams[name]

@@ -20,7 +20,9 @@ _ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
 @register.simple_tag(takes_context=True)
-def sockpuppet_scripts(context: template.Context, *, autostart: bool = True, debug: bool = False) -> SafeString:
+def sockpuppet_scripts(
+    context: template.Context, *, autostart: bool = True, debug: bool = False
+) -> SafeString:
     """Render the client's config and ``<script>`` tag. Put it in ``<head>``.
 
     ``autostart=False`` leaves connecting to the page's own ``Sockpuppet.start(...)``.
@@ -36,5 +38,9 @@ def sockpuppet_scripts(context: template.Context, *, autostart: bool = True, deb
         "protocol": PROTOCOL_VERSION,
     }
     data = json.dumps(config).translate(_ESCAPES)
-    config_tag = mark_safe(f'<script id="sockpuppet-config" type="application/json">{data}</script>')  # noqa: S308
-    return format_html('{}\n<script src="{}" defer></script>', config_tag, static("sockpuppet/sockpuppet.js"))
+    config_tag = mark_safe(
+        f'<script id="sockpuppet-config" type="application/json">{data}</script>'
+    )
+    return format_html(
+        '{}\n<script src="{}" defer></script>', config_tag, static("sockpuppet/sockpuppet.js")
+    )

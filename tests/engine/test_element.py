@@ -16,7 +16,9 @@ def test_dataset_sent_by_client_wins_over_attributes():
 
 
 def test_state_accessors():
-    element = Element({"tag_name": "input", "value": "hi", "checked": True, "values": ["a", "b"], "id": "q"})
+    element = Element(
+        {"tag_name": "input", "value": "hi", "checked": True, "values": ["a", "b"], "id": "q"}
+    )
     assert element.tag_name == "INPUT"
     assert element.value == "hi"
     assert element.checked is True

@@ -8,7 +8,13 @@ from sockpuppet.protocol import ProtocolError, decode, parse_cursor
 
 
 def reflex(**fields):
-    return {"type": "reflex", "id": "r1", "target": "CounterReflex#increment", "url": "http://x/", **fields}
+    return {
+        "type": "reflex",
+        "id": "r1",
+        "target": "CounterReflex#increment",
+        "url": "http://x/",
+        **fields,
+    }
 
 
 def test_a_reflex_gets_defaults_for_optional_fields():
@@ -18,7 +24,9 @@ def test_a_reflex_gets_defaults_for_optional_fields():
 
 
 def test_a_batch_is_a_json_array():
-    assert [m["type"] for m in decode(json.dumps([{"type": "ping", "id": "1"}, reflex()]), 1000)] == ["ping", "reflex"]
+    assert [
+        m["type"] for m in decode(json.dumps([{"type": "ping", "id": "1"}, reflex()]), 1000)
+    ] == ["ping", "reflex"]
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,11 @@ def test_page_morph_renders_the_view_with_the_changed_session(tab):
     result = tab.reflex("CounterReflex#increment", args=[2])
     assert (result.type, result.morph) == ("operations", "page")
     [operation] = result.operations
-    assert operation["op"] == "morph" and operation["selector"] == "body" and operation["childrenOnly"] is True
+    assert (
+        operation["op"] == "morph"
+        and operation["selector"] == "body"
+        and operation["childrenOnly"] is True
+    )
     assert '<p id="count">2</p>' in result.html("body")
     assert '<p id="count">5</p>' in tab.reflex("CounterReflex#increment", args=[3]).html("body")
 
@@ -32,12 +36,19 @@ def test_class_based_views_render_too(tab):
 
 def test_morph_roots_are_cut_as_inner_html(tab):
     result = tab.reflex("CounterReflex#increment", selectors=["#count", "#footer"])
-    assert [(o["selector"], o["html"]) for o in result.operations] == [("#count", "1"), ("#footer", "footer")]
+    assert [(o["selector"], o["html"]) for o in result.operations] == [
+        ("#count", "1"),
+        ("#footer", "footer"),
+    ]
 
 
 def test_a_morph_root_matching_nothing_is_a_clear_error(tab):
     result = tab.reflex("CounterReflex#increment", selectors=["#nowhere"])
-    assert result.type == "error" and "'#nowhere'" in result.error and "matches nothing" in result.error
+    assert (
+        result.type == "error"
+        and "'#nowhere'" in result.error
+        and "matches nothing" in result.error
+    )
 
 
 def test_reflex_attributes_are_template_context_and_methods_are_not(tab):
@@ -49,7 +60,9 @@ def test_reflex_attributes_are_template_context_and_methods_are_not(tab):
 def test_selector_morph_skips_the_page(tab):
     result = tab.reflex("CounterReflex#selector")
     assert result.morph == "selector"
-    assert result.operations == [{"op": "morph", "selector": "#note", "html": '<p id="note">selector</p>'}]
+    assert result.operations == [
+        {"op": "morph", "selector": "#note", "html": '<p id="note">selector</p>'}
+    ]
 
 
 def test_several_selector_morphs_do_not_share_state(tab):
@@ -58,7 +71,14 @@ def test_several_selector_morphs_do_not_share_state(tab):
     assert result.html("#note") != result.html("#footer")
 
 
-@pytest.mark.parametrize(("target", "outcome"), [("CounterReflex#nothing", "nothing"), ("CounterReflex#stop", "halted"), ("CounterReflex#deny", "forbidden")])
+@pytest.mark.parametrize(
+    ("target", "outcome"),
+    [
+        ("CounterReflex#nothing", "nothing"),
+        ("CounterReflex#stop", "halted"),
+        ("CounterReflex#deny", "forbidden"),
+    ],
+)
 def test_outcomes(tab, target, outcome):
     assert tab.reflex(target).type == outcome
 

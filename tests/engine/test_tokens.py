@@ -34,7 +34,9 @@ def test_it_survives_a_session_key_change():
     assert tokens.verify(grant.token, session) == grant.connection_id
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t + "x", lambda t: "x" + t, lambda t: t.replace(":", ";"), lambda t: ""])
+@pytest.mark.parametrize(
+    "mangle", [lambda t: t + "x", lambda t: "x" + t, lambda t: t.replace(":", ";"), lambda t: ""]
+)
 def test_tampered_tokens_are_refused(mangle):
     session = SessionStore()
     grant = tokens.issue(session)
@@ -45,7 +47,10 @@ def test_tampered_tokens_are_refused(mangle):
 def test_a_forged_connection_id_is_refused():
     session = SessionStore()
     grant = tokens.issue(session)
-    forged = signing.dumps({"c": "someone-else", "d": signing.loads(grant.token, salt="sockpuppet.token")["d"]}, salt="sockpuppet.token")
+    forged = signing.dumps(
+        {"c": "someone-else", "d": signing.loads(grant.token, salt="sockpuppet.token")["d"]},
+        salt="sockpuppet.token",
+    )
     with pytest.raises(TokenError, match="does not belong"):
         tokens.verify(forged, session)
 
@@ -55,5 +60,8 @@ def test_expired_tokens_are_refused(monkeypatch):
     grant = tokens.issue(session)
     later = time.time() + 3600
     monkeypatch.setattr(signing.time, "time", lambda: later)
-    with override_settings(SOCKPUPPET={"TOKEN_MAX_AGE": 60}), pytest.raises(TokenError, match="expired"):
+    with (
+        override_settings(SOCKPUPPET={"TOKEN_MAX_AGE": 60}),
+        pytest.raises(TokenError, match="expired"),
+    ):
         tokens.verify(grant.token, session)

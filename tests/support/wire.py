@@ -33,19 +33,30 @@ class Tab:
         async with httpx.AsyncClient(base_url=self.base_url, cookies=self.cookies) as client:
             (await client.get(page)).raise_for_status()
             csrf = client.cookies["csrftoken"]
-            answer = await client.post("/sockpuppet/negotiate", headers={"X-CSRFToken": csrf}, json={})
+            answer = await client.post(
+                "/sockpuppet/negotiate", headers={"X-CSRFToken": csrf}, json={}
+            )
             answer.raise_for_status()
             self.cookies = dict(client.cookies.items())
         self.grant = answer.json()
         return self.grant
 
     def ws_url(self, token: str | None = None, since: dict[str, int] | None = None) -> str:
-        url = self.base_url.replace("http", "ws", 1) + f"/sockpuppet/ws?token={quote(token or self.grant['token'])}"
+        url = (
+            self.base_url.replace("http", "ws", 1)
+            + f"/sockpuppet/ws?token={quote(token or self.grant['token'])}"
+        )
         if since:
             url += "&since=" + quote(json.dumps(since))
         return url
 
-    def connect(self, *, origin: str | None = None, token: str | None = None, since: dict[str, int] | None = None) -> Any:
+    def connect(
+        self,
+        *,
+        origin: str | None = None,
+        token: str | None = None,
+        since: dict[str, int] | None = None,
+    ) -> Any:
         headers = {"Cookie": self.cookie_header, "Origin": origin or self.base_url}
         return websockets.connect(self.ws_url(token, since), additional_headers=headers)
 

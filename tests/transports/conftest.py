@@ -23,13 +23,29 @@ class AppServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "uvicorn.log"
-        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT), **env}
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "PYTHONPATH": str(ROOT),
+            **env,
+        }
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> AppServer:
-        command = [sys.executable, "-m", "uvicorn", "tests.asgi:application", "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tests.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         wait_until(self._answers, self.process, timeout=30, what="uvicorn (test app)", log=self.log)
         return self
 
@@ -49,7 +65,10 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     env = {"TESTS_DB": str(folder / "db.sqlite3"), "SOCKPUPPET_TRANSPORTS": "websocket"}
     subprocess.run(
         [sys.executable, "-m", "django", "migrate", "-v", "0"],
-        cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", **env}, check=True, timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", **env},
+        check=True,
+        timeout=120,
     )
     server = AppServer(folder, env).start()
     yield server

@@ -25,7 +25,9 @@ async def test_ping_pong_and_a_page_morph(tab):
     async with tab.connect() as ws:
         await ws.send(json.dumps({"type": "ping", "id": "probe"}))
         assert await receive(ws, tab) == {"type": "pong", "id": "probe"}
-        await ws.send(json.dumps(tab.reflex("CounterReflex#increment", args=[3], selectors=["#count"])))
+        await ws.send(
+            json.dumps(tab.reflex("CounterReflex#increment", args=[3], selectors=["#count"]))
+        )
         answer = await receive(ws, tab)
         assert answer["type"] == "operations" and answer["morph"] == "page"
         assert answer["operations"][0]["html"] == "3"
@@ -34,7 +36,12 @@ async def test_ping_pong_and_a_page_morph(tab):
 
 async def test_reflexes_of_one_connection_run_in_order(tab):
     async with tab.connect() as ws:
-        messages = [tab.reflex("CounterReflex#slow" if i == 0 else "CounterReflex#increment", selectors=["#count"]) for i in range(20)]
+        messages = [
+            tab.reflex(
+                "CounterReflex#slow" if i == 0 else "CounterReflex#increment", selectors=["#count"]
+            )
+            for i in range(20)
+        ]
         for message in messages:
             await ws.send(json.dumps(message))
         answers = [await receive(ws, tab) for _ in messages]
@@ -53,11 +60,34 @@ async def test_a_ping_is_answered_while_a_reflex_runs(tab):
 BAD_INPUT = [
     ("{not json", "Malformed JSON"),
     (json.dumps({"type": "teleport"}), "Unknown message type 'teleport'"),
-    (json.dumps({"type": "reflex", "id": "x", "target": "Nope#go", "url": "/"}), "No reflex class named 'Nope'"),
-    (json.dumps({"type": "reflex", "id": "y", "target": "CounterReflex#_private", "url": "/"}), "not a public method"),
-    (json.dumps({"type": "reflex", "id": "z", "target": "CounterReflex#morph", "url": "/"}), "no reflex action 'morph'"),
-    (json.dumps({"type": "reflex", "id": "w", "target": "CounterReflex#increment", "args": [1, 2], "url": "/"}), "cannot take 2 argument"),
-    (json.dumps({"type": "reflex", "id": "v", "target": "CounterReflex#explode", "url": "/"}), "CounterReflex#explode"),
+    (
+        json.dumps({"type": "reflex", "id": "x", "target": "Nope#go", "url": "/"}),
+        "No reflex class named 'Nope'",
+    ),
+    (
+        json.dumps({"type": "reflex", "id": "y", "target": "CounterReflex#_private", "url": "/"}),
+        "not a public method",
+    ),
+    (
+        json.dumps({"type": "reflex", "id": "z", "target": "CounterReflex#morph", "url": "/"}),
+        "no reflex action 'morph'",
+    ),
+    (
+        json.dumps(
+            {
+                "type": "reflex",
+                "id": "w",
+                "target": "CounterReflex#increment",
+                "args": [1, 2],
+                "url": "/",
+            }
+        ),
+        "cannot take 2 argument",
+    ),
+    (
+        json.dumps({"type": "reflex", "id": "v", "target": "CounterReflex#explode", "url": "/"}),
+        "CounterReflex#explode",
+    ),
     (json.dumps({"type": "reflex", "id": 5}), "needs a string 'id'"),
 ]
 

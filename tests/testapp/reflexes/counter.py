@@ -23,17 +23,19 @@ class CounterReflex(TrackedMixin, BaseCounterReflex):
         self.session["count"] = self.session.get("count", 0) + int(step)
 
     def by_dataset(self):
-        self.session["count"] = self.session.get("count", 0) + int(self.element.dataset["step-size"])
+        self.session["count"] = self.session.get("count", 0) + int(
+            self.element.dataset["step-size"]
+        )
 
     def annotate(self):
         self.note = "annotated"
 
     def selector(self):
-        self.morph("#note", "<p id=\"note\">selector</p>")
+        self.morph("#note", '<p id="note">selector</p>')
 
     def two_selectors(self):
-        self.morph("#note", "<p id=\"note\">one</p>")
-        self.morph("#footer", "<footer id=\"footer\">two</footer>")
+        self.morph("#note", '<p id="note">one</p>')
+        self.morph("#footer", '<footer id="footer">two</footer>')
 
     def nothing(self):
         self.morph_nothing()
