@@ -1,0 +1,56 @@
+"""The demo project as served by uvicorn: pages, static files, Django checks, migrations."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.server import ROOT, DemoServer, base_env
+
+
+@pytest.mark.parametrize("path", ["/", "/todos/", "/playground/"])
+def test_pages_render_with_the_client_and_the_badge(server: DemoServer, path: str) -> None:
+    response = httpx.get(server.url + path)
+    assert response.status_code == 200
+    html = response.text
+    assert 'id="sockpuppet-config"' in html
+    assert "/static/sockpuppet/sockpuppet.js" in html
+    assert 'id="transport-badge"' in html
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/demo/demo.css", "/static/demo/demo.js", "/static/sockpuppet/sockpuppet.js"]
+)
+def test_static_files_are_served_with_debug_on(server: DemoServer, path: str) -> None:
+    assert httpx.get(server.url + path).status_code == 200
+
+
+@pytest.mark.parametrize("server", [{"transports": "websocket"}], indirect=True)
+def test_transports_come_from_the_environment(server: DemoServer) -> None:
+    html = httpx.get(server.url + "/").text
+    assert '"transports": ["websocket"]' in html
+
+
+def manage(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=base_env(database),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_system_checks_pass(tmp_path: Path) -> None:
+    result = manage("check", "--fail-level", "WARNING", database=tmp_path / "db.sqlite3")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_migrations_are_up_to_date(tmp_path: Path) -> None:
+    result = manage("makemigrations", "--check", "--dry-run", database=tmp_path / "db.sqlite3")
+    assert result.returncode == 0, result.stdout + result.stderr
