@@ -157,5 +157,10 @@ def page(
     page_problems.watch(page)
     yield page
     context.close()
-    if page_problems.errors and not request.node.get_closest_marker("allow_page_errors"):
-        pytest.fail("page errors:\n  " + "\n  ".join(page_problems.errors), pytrace=False)
+    if not page_problems.errors or request.node.get_closest_marker("allow_page_errors"):
+        return
+    report = "page errors:\n  " + "\n  ".join(page_problems.errors)
+    if _failed(request):
+        print(report)  # the test failed already: add the errors to its report
+    else:
+        pytest.fail(report, pytrace=False)
