@@ -98,11 +98,17 @@ async def _not_found(scope: Scope, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def get_asgi_application() -> SockpuppetApplication:
-    """The project's ASGI app: Django plus Sockpuppet's endpoints."""
+def get_asgi_application(*, serve_static: bool | None = None) -> SockpuppetApplication:
+    """The project's ASGI app: Django plus Sockpuppet's endpoints.
+
+    ``serve_static`` (default: ``DEBUG``) serves ``STATIC_URL`` from the static files
+    finders, as ``runserver`` does; in production let the web server or WhiteNoise do it.
+    """
     django.setup(set_prefix=False)
     django_app: Any = ASGIHandler()
-    if django_settings.DEBUG and apps.is_installed("django.contrib.staticfiles"):
+    if serve_static is None:
+        serve_static = django_settings.DEBUG
+    if serve_static and apps.is_installed("django.contrib.staticfiles"):
         from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
         django_app = ASGIStaticFilesHandler(django_app)

@@ -1,0 +1,69 @@
+"""Starting the servers a benchmark measures: real uvicorn processes on free loopback ports."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def uvicorn(app: str, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1; yields its base URL; stops it on exit."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
+    command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+               "--log-level", "warning", "--no-access-log", "--workers", str(workers)]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{app} exited: {Path(log.name).read_text()[-2000:]}")
+            try:
+                httpx.get(url + "/", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{app} did not start") from None
+                time.sleep(0.1)  # polling a port that is not open yet: nothing to await
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def demo_server(transports: str = "websocket", bus: str = "memory") -> Iterator[str]:
+    """The demo on a fresh migrated SQLite database, DEBUG off."""
+    with tempfile.TemporaryDirectory(prefix="sockpuppet-bench-") as folder:
+        env = {
+            "DJANGO_SETTINGS_MODULE": "demo.settings",
+            "DEMO_DATABASE": str(Path(folder) / "db.sqlite3"),
+            "DEMO_DEBUG": "0",
+            "SOCKPUPPET_TRANSPORTS": transports,
+            "SOCKPUPPET_BUS": bus,
+        }
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env={**os.environ, **env}, check=True)
+        with uvicorn("demo.asgi:application", env) as url:
+            yield url
