@@ -38,6 +38,8 @@ class Subscription:
         self._queue: asyncio.Queue[Message | None] = asyncio.Queue()
         self._max_queue = max_queue
         self.overflowed = False
+        # Streams whose history is being read: live messages wait here meanwhile.
+        self._catching_up: dict[str, list[Message]] = {}
 
     async def get(self) -> Message:
         """The next message; raises ``SlowConsumer`` once the queue overflowed."""
@@ -64,17 +66,21 @@ class Subscription:
             return
         self._queue.put_nowait(message)
 
-    def offer(self, stream: str, message: Message) -> None:
-        """Deliver a live message of ``stream``, filling a gap from history first."""
+    async def offer(self, stream: str, message: Message) -> None:
+        """Deliver a message of ``stream`` in order, once; fill a gap from history first."""
+        buffered = self._catching_up.get(stream)
+        if buffered is not None:
+            buffered.append(message)
+            return
         position = message.get("position")
         if position is None:
             self.put(message)
             return
-        last = self.positions.get(stream)
-        if last is not None and position <= last:
+        last = self.positions.get(stream, 0)
+        if position <= last:
             return
-        if last is not None and position > last + 1:
-            self.bus._fill_gap(self, stream, last, position)
+        if position > last + 1:
+            await self.bus._fill_gap(self, stream, last, position)
             if self.positions.get(stream, last) >= position:
                 return
         self.positions[stream] = position
@@ -113,7 +119,7 @@ class Bus:
     async def publish(self, stream: str, message: Message, *, durable: bool = True) -> Message:
         """Append ``message`` to ``stream`` (durable: with a position and history) and deliver it."""
         published = await self._append(stream, message, durable)
-        self._arrived(stream, published)
+        await self._arrived(stream, published)
         return published
 
     async def subscribe(
@@ -141,10 +147,6 @@ class Bus:
         back to ``after``) and the stream's last position."""
         raise NotImplementedError
 
-    def _read_nowait(self, stream: str, after: int) -> tuple[list[Message] | None, int]:
-        """``_read`` for backends that can answer without waiting (the memory bus)."""
-        raise NotImplementedError
-
     async def _listen(self, stream: str) -> None:
         """Start receiving announcements of ``stream`` from other processes."""
 
@@ -153,22 +155,28 @@ class Bus:
 
     # Routing, written once.
 
-    def _arrived(self, stream: str, message: Message) -> None:
+    async def _arrived(self, stream: str, message: Message) -> None:
         """A message of ``stream`` reached this process: offer it to local followers."""
         for subscription in tuple(self._followers.get(stream, ())):
-            subscription.offer(stream, message)
+            await subscription.offer(stream, message)
 
     async def _follow(
         self, subscription: Subscription, streams: list[str], cursor: dict[str, int]
     ) -> None:
         for stream in streams:
-            if stream in subscription.positions:
+            if stream in subscription.positions or stream in subscription._catching_up:
                 continue
+            subscription._catching_up[stream] = []
             first = stream not in self._followers
             self._followers.setdefault(stream, set()).add(subscription)
-            if first:
-                await self._listen(stream)
-            await self._catch_up(subscription, stream, cursor.get(stream))
+            try:
+                if first:
+                    await self._listen(stream)
+                await self._catch_up(subscription, stream, cursor.get(stream))
+            finally:
+                waiting = subscription._catching_up.pop(stream)
+            for message in waiting:
+                await subscription.offer(stream, message)
 
     async def _catch_up(self, subscription: Subscription, stream: str, since: int | None) -> None:
         messages, last = await self._read(stream, 0 if since is None else since)
@@ -176,25 +184,25 @@ class Bus:
             subscription.positions[stream] = last
             return
         if messages is None or since > last:
-            self._resync(
-                subscription,
-                stream,
-                last,
-                f"{stream} cannot resume from position {since} (now at {last})",
-            )
+            reason = f"{stream} cannot resume from position {since} (now at {last})"
+            self._resync(subscription, stream, last, reason)
             return
         subscription.positions[stream] = since
         for message in messages:
-            subscription.offer(stream, message)
+            subscription.positions[stream] = message["position"]
+            subscription.put(message)
 
-    def _fill_gap(self, subscription: Subscription, stream: str, last: int, upto: int) -> None:
-        messages, now = self._read_nowait(stream, last)
+    async def _fill_gap(
+        self, subscription: Subscription, stream: str, last: int, upto: int
+    ) -> None:
+        messages, now = await self._read(stream, last)
         if messages is None:
             self._resync(subscription, stream, now, f"messages of {stream} after {last} were lost")
             return
         for message in messages:
-            if message["position"] < upto:
-                subscription.offer(stream, message)
+            if last < message["position"] < upto:
+                last = subscription.positions[stream] = message["position"]
+                subscription.put(message)
 
     def _resync(self, subscription: Subscription, stream: str, last: int, reason: str) -> None:
         logger.info("resync: %s", reason)

@@ -50,9 +50,6 @@ class MemoryBus(Bus):
         return published
 
     async def _read(self, stream: str, after: int) -> tuple[list[Message] | None, int]:
-        return self._read_nowait(stream, after)
-
-    def _read_nowait(self, stream: str, after: int) -> tuple[list[Message] | None, int]:
         history = self._streams.get(stream)
         if history is None:
             return ([] if after == 0 else None), 0
