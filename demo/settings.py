@@ -2,7 +2,8 @@
 
 The tests start this same project under uvicorn and steer it with environment variables:
 ``SOCKPUPPET_TRANSPORTS`` (comma list), ``SOCKPUPPET_BUS`` (``memory`` or a Redis URL),
-``DEMO_DATABASE`` (path of the SQLite file), ``DEMO_DEBUG`` (``0`` turns DEBUG off).
+``DEMO_DATABASE`` (path of the SQLite file), ``DEMO_DEBUG`` (``0`` turns DEBUG off),
+``DEMO_SESSION_ENGINE`` (a Django session backend; database sessions by default).
 """
 
 import os
@@ -75,6 +76,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "demo" / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+SESSION_ENGINE = os.environ.get("DEMO_SESSION_ENGINE", "django.contrib.sessions.backends.db")
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 SOCKPUPPET = {

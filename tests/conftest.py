@@ -43,6 +43,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    # Fixtures are torn down in any order (a server may stop before the page closes): what a
+    # page reports from here on is not the test's doing.
+    problems = getattr(item, "funcargs", {}).get("page_problems")
+    if isinstance(problems, PageProblems):
+        problems.stop()
+
+
 def _failed(request: pytest.FixtureRequest) -> bool:
     report = getattr(request.node, "report_call", None)
     return report is not None and report.failed

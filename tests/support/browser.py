@@ -64,16 +64,22 @@ class PageProblems:
     """Uncaught page errors and console errors seen by one page."""
 
     errors: list[str] = field(default_factory=list)
+    watching: bool = True
 
     def watch(self, page: Page) -> None:
         page.on("pageerror", self._on_page_error)
         page.on("console", self._on_console)
 
+    def stop(self) -> None:
+        """Ignore what comes next (the test is over)."""
+        self.watching = False
+
     def _on_page_error(self, error: Error) -> None:
-        self.errors.append(f"uncaught: {error.message}")
+        if self.watching:
+            self.errors.append(f"uncaught: {error.message}")
 
     def _on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if self.watching and message.type == "error":
             self.errors.append(f"console.error: {message.text}")
 
     def clear(self) -> None:
