@@ -51,7 +51,7 @@
     (detail && (detail.error || detail.message)) || "The reflex failed.";
 
   document.addEventListener("sockpuppet:error", (event) => {
-    toast(`${describe(event.detail)}: ${errorMessage(event.detail)}`, "error");
+    toast(errorMessage(event.detail), "error");
   });
   document.addEventListener("sockpuppet:forbidden", (event) => {
     toast(`${describe(event.detail)} was forbidden.`, "warning");
