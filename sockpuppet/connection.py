@@ -23,6 +23,9 @@ class Connection:
     server: tuple[str, int] | None = None
     root_path: str = ""
     cookies: dict[str, str] = field(default_factory=dict)
+    # Cookies reflexes set (a new session, a login): HTTP transports pass them on to the
+    # browser with their answer; all transports use them for the connection's next reflexes.
+    set_cookies: SimpleCookie = field(default_factory=SimpleCookie)
 
     def __post_init__(self) -> None:
         if not self.cookies:
@@ -36,6 +39,11 @@ class Connection:
     def stream(self) -> str:
         """The connection's own stream: reflex answers go here."""
         return f"c.{self.id}"
+
+    def cursor(self, since: dict[str, int]) -> dict[str, int]:
+        """The positions to resume from: the client's, and for the connection's own stream
+        at least its start, so nothing addressed to it before it first listened is missed."""
+        return {self.stream: 0, **since}
 
     def header(self, name: bytes) -> str | None:
         for key, value in self.headers:

@@ -64,19 +64,18 @@ class Dispatcher:
         try:
             return protocol.decode(text, settings.MAX_MESSAGE_BYTES)
         except ProtocolError as exc:
-            await self._send({"type": "error", "message": str(exc)}, durable=False)
+            await self._send({"type": "error", "message": str(exc)})
             return []
 
     async def _handle_control(self, message: ClientMessage) -> None:
         if message["type"] == "ping":
-            await self._send({"type": "pong", "id": message["id"]}, durable=False)
+            await self._send({"type": "pong", "id": message["id"]})
         elif message["type"] in ("subscribe", "unsubscribe"):
             await self._send(
                 {
                     "type": "error",
                     "message": f"{message['type']} is not available on this server yet.",
-                },
-                durable=False,
+                }
             )
 
     async def _enqueue(self, message: ReflexMessage) -> None:
@@ -127,5 +126,7 @@ class Dispatcher:
             self.connection.transport,
         )
 
-    async def _send(self, message: dict[str, Any], *, durable: bool = True) -> None:
-        await self.bus.publish(self.connection.stream, message, durable=durable)
+    async def _send(self, message: dict[str, Any]) -> None:
+        # Every answer is durable, pongs included: a long-poll between two polls, or an
+        # SSE stream reconnecting, must still find the answer to its probe in history.
+        await self.bus.publish(self.connection.stream, message)

@@ -165,6 +165,7 @@ def _params(message: ReflexMessage) -> QueryDict:
 def _keep_cookies(connection: Connection, response: HttpResponseBase) -> None:
     """Carry cookies the reflex set (a login's new session) into later reflexes."""
     for name, morsel in response.cookies.items():
+        connection.set_cookies[name] = morsel
         if morsel["max-age"] == 0 or morsel.value == "":
             connection.cookies.pop(name, None)
         else:

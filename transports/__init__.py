@@ -11,6 +11,8 @@ from typing import Any
 
 TRANSPORTS = {
     "websocket": "transports.websocket",
+    "sse": "transports.sse",
+    "longpoll": "transports.longpoll",
 }
 
 Endpoints = dict[tuple[str, str], Any]

@@ -59,3 +59,27 @@ async def authenticate(scope: Scope, token: str, transport: str) -> Connection:
         server=tuple(scope["server"]) if scope.get("server") else None,
         root_path=scope.get("root_path", ""),
     )
+
+
+class Refused(Exception):
+    """A request a transport turns away, with the HTTP status and a message for the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def open_http(scope: Scope, transport: str) -> Connection:
+    """Origin and token checks of the HTTP transports' endpoints; raises ``Refused``."""
+    if not origin_ok(scope):
+        raise Refused(403, "Origin not allowed.")
+    try:
+        return await authenticate(scope, query(scope).get("token", ""), transport)
+    except tokens.TokenError as exc:
+        raise Refused(401, str(exc)) from None
+
+
+def refusal(exc: Refused) -> Any:
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"type": "error", "message": str(exc)}, status_code=exc.status)

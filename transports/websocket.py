@@ -51,7 +51,7 @@ class WebSocketTransport(AsyncWebsocketConsumer):
         bus = get_bus()
         self.dispatcher = Dispatcher(connection, bus)
         await self.accept()
-        self.subscription = await bus.subscribe([connection.stream], cursor)
+        self.subscription = await bus.subscribe([connection.stream], connection.cursor(cursor))
         self.sender = asyncio.create_task(self._send_loop(self.subscription))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:

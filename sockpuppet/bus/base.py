@@ -207,7 +207,9 @@ class Bus:
     def _resync(self, subscription: Subscription, stream: str, last: int, reason: str) -> None:
         logger.info("resync: %s", reason)
         subscription.positions[stream] = last
-        subscription.put({"type": "resync", "reason": reason})
+        # The resync carries the stream's position: the client's cursor moves there (even
+        # backwards, after a restart of a memory bus), so its next resume is not refused again.
+        subscription.put({"type": "resync", "reason": reason, "stream": stream, "position": last})
 
     async def _unfollow(self, subscription: Subscription) -> None:
         for stream in list(subscription.positions):

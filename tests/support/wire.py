@@ -70,6 +70,12 @@ class Tab:
             **fields,
         }
 
+    def seen(self, message: dict[str, Any]) -> bool:
+        """A message at or before the cursor: a duplicate the client drops (not resync)."""
+        if "position" not in message or message["type"] == "resync":
+            return False
+        return bool(message["position"] <= self.cursor.get(message["stream"], 0))
+
     def applied(self, message: dict[str, Any]) -> dict[str, Any]:
         """Record a received message in the cursor, as the client does; returns it."""
         if "position" in message:
@@ -83,3 +89,89 @@ async def receive(ws: Any, tab: Tab, *, skip: tuple[str, ...] = ("heartbeat",)) 
         message = json.loads(await ws.recv())
         if message["type"] not in skip:
             return tab.applied(message)
+
+
+class Link:
+    """An open connection of a tab over one transport: ``send`` and ``receive`` messages."""
+
+    def __init__(self, tab: Tab, transport: str, since: dict[str, int] | None = None) -> None:
+        self.tab = tab
+        self.transport = transport
+        self.since = dict(since if since is not None else tab.cursor)
+        self._ws: Any = None
+        self._http: httpx.AsyncClient | None = None
+        self._events: Any = None
+        self._stream_cm: Any = None
+        self._pending: list[dict[str, Any]] = []
+
+    async def __aenter__(self) -> Link:
+        self._http = httpx.AsyncClient(
+            base_url=self.tab.base_url, cookies=self.tab.cookies, timeout=60
+        )
+        if self.transport == "websocket":
+            self._ws = await self.tab.connect(since=self.since)
+        elif self.transport == "sse":
+            self._stream_cm = self._http.stream("GET", self._url("sse", self.since))
+            response = await self._stream_cm.__aenter__()
+            response.raise_for_status()
+            self._events = sse_messages(response)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._stream_cm is not None:
+            await self._stream_cm.__aexit__(None, None, None)
+        if self._http is not None:
+            await self._http.aclose()
+
+    def _url(self, endpoint: str, since: dict[str, int] | None = None) -> str:
+        url = f"/sockpuppet/{endpoint}?token={quote(self.tab.grant['token'])}"
+        return url + ("&since=" + quote(json.dumps(since)) if since else "")
+
+    async def send(self, *messages: dict[str, Any] | str) -> None:
+        frames = [m if isinstance(m, str) else json.dumps(m) for m in messages]
+        if self._ws is not None:
+            for frame in frames:
+                await self._ws.send(frame)
+            return
+        assert self._http is not None
+        body = (
+            frames[0]
+            if len(frames) == 1 and not frames[0].startswith("{")
+            else "[" + ",".join(frames) + "]"
+        )
+        answer = await self._http.post(
+            self._url("send"), content=body, headers={"Origin": self.tab.base_url}
+        )
+        assert answer.status_code == 202, answer.text
+
+    async def receive(self, skip: tuple[str, ...] = ("heartbeat",)) -> dict[str, Any]:
+        """The next message not in ``skip``, recorded in the tab's cursor."""
+        while True:
+            message = await self._next()
+            if message["type"] not in skip:
+                return self.tab.applied(message)
+
+    async def _next(self) -> dict[str, Any]:
+        if self._ws is not None:
+            return dict(json.loads(await self._ws.recv()))
+        if self._events is not None:
+            return await anext(self._events)
+        while not self._pending:
+            assert self._http is not None
+            answer = await self._http.get(self._url("poll", self.tab.cursor or self.since))
+            answer.raise_for_status()
+            self._pending = [m for m in answer.json() if not self.tab.seen(m)]
+        return self._pending.pop(0)
+
+
+async def sse_messages(response: httpx.Response) -> Any:
+    """Parse a text/event-stream into messages (``data:`` JSON), remembering ``id:``."""
+    data: list[str] = []
+    async for line in response.aiter_lines():
+        if line.startswith("data:"):
+            data.append(line[5:].lstrip())
+        elif line == "" and data:
+            yield json.loads("\n".join(data))
+            data = []

@@ -62,7 +62,10 @@ class AppServer:
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     folder = tmp_path_factory.mktemp("app")
-    env = {"TESTS_DB": str(folder / "db.sqlite3"), "SOCKPUPPET_TRANSPORTS": "websocket"}
+    env = {
+        "TESTS_DB": str(folder / "db.sqlite3"),
+        "SOCKPUPPET_TRANSPORTS": "websocket,sse,longpoll",
+    }
     subprocess.run(
         [sys.executable, "-m", "django", "migrate", "-v", "0"],
         cwd=ROOT,
@@ -80,3 +83,9 @@ async def tab(app_server: AppServer) -> Tab:
     tab = Tab(app_server.url)
     await tab.negotiate()
     return tab
+
+
+@pytest.fixture(params=["websocket", "sse", "longpoll"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """Every test that takes it runs on each transport."""
+    return str(request.param)

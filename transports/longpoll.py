@@ -1,0 +1,63 @@
+"""The long-poll transport: ``GET poll?since=`` holds until messages exist or time is up.
+
+It answers a JSON array (possibly empty). The next poll's ``since`` acknowledges the
+previous batch: a batch whose response was lost on the way is simply delivered again
+from history, because the client's cursor never moved past it. Client messages go by
+``POST send``, shared with SSE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from sockpuppet.bus import Message, SlowConsumer, get_bus
+from sockpuppet.conf import settings
+from sockpuppet.protocol import ProtocolError, parse_cursor
+from transports import send
+from transports.common import Refused, open_http, refusal
+
+# Most messages answered by one poll; the rest wait for the next one.
+BATCH = 500
+
+
+async def poll_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    request = Request(scope, receive)
+    response: Response
+    try:
+        connection = await open_http(scope, "longpoll")
+        cursor = parse_cursor(request.query_params.get("since"))
+    except ProtocolError as exc:
+        response = refusal(Refused(400, str(exc)))
+    except Refused as exc:
+        response = refusal(exc)
+    else:
+        messages = await _collect(connection.stream, connection.cursor(cursor))
+        response = JSONResponse(messages, headers={"Cache-Control": "no-store"})
+    await response(scope, receive, send)
+
+
+async def _collect(stream: str, cursor: dict[str, int]) -> list[Message]:
+    subscription = await get_bus().subscribe([stream], cursor)
+    try:
+        messages: list[Message] = []
+        try:
+            messages.append(
+                await asyncio.wait_for(subscription.get(), float(settings.LONGPOLL_TIMEOUT))
+            )
+            while len(messages) < BATCH and (message := subscription.get_nowait()) is not None:
+                messages.append(message)
+        except TimeoutError:
+            pass
+        except SlowConsumer:
+            pass  # what was taken is answered; the rest comes from history on the next poll
+        return messages
+    finally:
+        await subscription.close()
+
+
+def endpoints() -> dict[tuple[str, str], Any]:
+    return {("http", "poll"): poll_endpoint, **send.endpoints()}

@@ -1,0 +1,53 @@
+"""``POST send``: client -> server messages of the HTTP transports (SSE and long-poll).
+
+The body is a JSON array of client messages. They run to completion, in order, before
+the answer (``202``): the client sends its next batch only then, so the reflexes of one
+tab run in order even when its POSTs land on different processes. Answers travel on the
+connection's stream, to wherever its SSE stream or long-poll is held.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from sockpuppet.bus import get_bus
+from sockpuppet.conf import settings
+from sockpuppet.dispatcher import Dispatcher
+from transports.common import Refused, open_http, refusal
+
+
+async def send_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    request = Request(scope, receive)
+    response: Response
+    if request.method != "POST":
+        response = JSONResponse({"type": "error", "message": "Use POST."}, status_code=405)
+    else:
+        try:
+            connection = await open_http(scope, request.query_params.get("transport", "http"))
+            body = await _body(request)
+        except Refused as exc:
+            response = refusal(exc)
+        else:
+            await Dispatcher(connection, get_bus()).run(body)
+            response = Response(status_code=202)
+            for morsel in connection.set_cookies.values():
+                response.raw_headers.append((b"set-cookie", morsel.OutputString().encode("latin-1")))
+    await response(scope, receive, send)
+
+
+async def _body(request: Request) -> bytes:
+    limit = settings.MAX_MESSAGE_BYTES
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Refused(413, f"Message too large: the limit is {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def endpoints() -> dict[tuple[str, str], Any]:
+    return {("http", "send"): send_endpoint}

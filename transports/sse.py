@@ -1,0 +1,84 @@
+"""The Server-Sent Events transport, on sse-starlette: ``GET sse`` streams server messages.
+
+Client messages go by ``POST send`` (``transports/send.py``). Each event's ``id:`` is the
+client's whole cursor after that message (JSON of stream -> position), so a browser's
+own ``Last-Event-ID`` resumes exactly. Deliberate choices:
+
+- a first event at once: proxies and the client's transport proof see bytes flow;
+- a data-level heartbeat (``{"type":"heartbeat"}``) every ``HEARTBEAT`` seconds rather
+  than a comment, so the client can tell a live stream from a silent one;
+- ``X-Accel-Buffering: no`` and ``Cache-Control: no-store`` (sse-starlette's defaults);
+  Django's GZip middleware never sees this response (it is not a Django view);
+- a client too slow to drain its queue gets the stream ended; it resumes by cursor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sse_starlette.event import ServerSentEvent
+from sse_starlette.sse import EventSourceResponse
+from starlette.requests import Request
+
+from sockpuppet.bus import SlowConsumer, Subscription, get_bus
+from sockpuppet.conf import settings
+from sockpuppet.protocol import ProtocolError, encode, parse_cursor
+from transports import send
+from transports.common import Refused, open_http, refusal
+
+HEARTBEAT = encode({"type": "heartbeat"})
+RETRY_MS = 1000
+
+
+async def sse_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    request = Request(scope, receive)
+    try:
+        connection = await open_http(scope, "sse")
+        cursor = _cursor(request)
+    except Refused as exc:
+        await refusal(exc)(scope, receive, send)
+        return
+    cursor = connection.cursor(cursor)
+    subscription = await get_bus().subscribe([connection.stream], cursor)
+    response = EventSourceResponse(
+        _events(subscription, cursor),
+        ping=float(settings.HEARTBEAT),
+        ping_message_factory=lambda: ServerSentEvent(data=HEARTBEAT),
+    )
+    try:
+        await response(scope, receive, send)
+    finally:
+        await subscription.close()
+
+
+def _cursor(request: Request) -> dict[str, int]:
+    """``Last-Event-ID`` (set by the browser on its own reconnects) wins over ``since``."""
+    try:
+        return parse_cursor(
+            request.headers.get("last-event-id") or request.query_params.get("since")
+        )
+    except ProtocolError as exc:
+        raise Refused(400, str(exc)) from None
+
+
+async def _events(
+    subscription: Subscription, cursor: dict[str, int]
+) -> AsyncIterator[ServerSentEvent]:
+    cursor = dict(cursor)
+    yield ServerSentEvent(data=HEARTBEAT, retry=RETRY_MS)
+    while True:
+        try:
+            message = await subscription.get()
+        except SlowConsumer:
+            return
+        event_id = None
+        if "position" in message:
+            cursor[message["stream"]] = message["position"]
+            event_id = json.dumps(cursor, separators=(",", ":"))
+        yield ServerSentEvent(data=encode(message), id=event_id)
+
+
+def endpoints() -> dict[tuple[str, str], Any]:
+    return {("http", "sse"): sse_endpoint, **send.endpoints()}
