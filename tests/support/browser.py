@@ -79,8 +79,11 @@ class PageProblems:
             self.errors.append(f"uncaught: {error.message}")
 
     def _on_console(self, message: ConsoleMessage) -> None:
-        if self.watching and message.type == "error":
-            self.errors.append(f"console.error: {message.text}")
+        if not self.watching or message.type != "error":
+            return
+        if message.location.get("url", "").endswith("/favicon.ico"):
+            return  # the browser asks for one on its own; not every page declares an icon
+        self.errors.append(f"console.error: {message.text}")
 
     def clear(self) -> None:
         self.errors.clear()

@@ -1,7 +1,7 @@
-"""The demo project served by a real uvicorn process on a free loopback port.
+"""A real uvicorn process on a free loopback port, serving the demo or any ASGI app.
 
-Each server gets its own folder with a copy of an already migrated SQLite database, its own
-log file, and the environment variables ``demo.settings`` reads (transports, bus, DEBUG).
+Each demo server gets its own folder with a copy of an already migrated SQLite database, its
+own log file, and the environment variables ``demo.settings`` reads (transports, bus, DEBUG).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -43,34 +44,23 @@ def migrate(database: Path) -> None:
     )
 
 
-class DemoServer:
-    """``uvicorn demo.asgi:application`` on 127.0.0.1; started by :meth:`start`."""
+class Uvicorn:
+    """``uvicorn <app>`` on 127.0.0.1 in a subprocess, started by :meth:`start`."""
 
     def __init__(
         self,
-        folder: Path,
-        template_db: Path,
+        app: str,
         *,
-        transports: str | list[str] | None = None,
-        bus: str | None = None,
-        debug: bool = True,
-        env: Mapping[str, str] | None = None,
+        cwd: Path,
+        env: Mapping[str, str],
+        log_path: Path,
         port: int | None = None,
     ) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder = folder
-        self.database = folder / "db.sqlite3"
-        shutil.copyfile(template_db, self.database)
-        self.log_path = folder / "uvicorn.log"
+        self.app = app
+        self.cwd = cwd
+        self.env = dict(env)
+        self.log_path = log_path
         self.port = port or free_port()
-        extra = {"DEMO_DEBUG": "1" if debug else "0"}
-        if transports is not None:
-            names = transports if isinstance(transports, str) else ",".join(transports)
-            extra["SOCKPUPPET_TRANSPORTS"] = names
-        if bus is not None:
-            extra["SOCKPUPPET_BUS"] = bus
-        extra.update(env or {})
-        self.env = base_env(self.database, extra)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -85,26 +75,24 @@ class DemoServer:
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
-    def start(self, timeout: float = 30) -> DemoServer:
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self, timeout: float = 30) -> Self:
         """Spawn uvicorn and return once it answers HTTP."""
-        if self.process is not None and self.process.poll() is None:
+        if self.running:
             raise RuntimeError(f"server on port {self.port} is already running")
         command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "demo.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
+            sys.executable, "-m", "uvicorn", self.app,
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
             "--no-access-log",
-            "--timeout-graceful-shutdown",
-            "3",
-        ]
+            "--timeout-graceful-shutdown", "3",
+        ]  # fmt: skip
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
         wait_until(
             self._answers,
@@ -121,18 +109,15 @@ class DemoServer:
 
     def kill(self) -> None:
         """Kill the process at once, as a crash would."""
-        if self.process is not None and self.process.poll() is None:
+        if self.running:
+            assert self.process is not None
             self.process.kill()
             self.process.wait(timeout=10)
 
-    def restart(self, timeout: float = 30) -> DemoServer:
-        """Stop, then start again on the same port with the same database."""
+    def restart(self, timeout: float = 30) -> Self:
+        """Stop, then start again on the same port."""
         self.stop()
         return self.start(timeout=timeout)
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -148,4 +133,38 @@ class DemoServer:
         return True
 
     def __repr__(self) -> str:
-        return f"<DemoServer {self.url} pid={self.pid}>"
+        return f"<{type(self).__name__} {self.app} {self.url} pid={self.pid}>"
+
+
+class DemoServer(Uvicorn):
+    """The demo project, with its own copy of a migrated database and its own settings."""
+
+    def __init__(
+        self,
+        folder: Path,
+        template_db: Path,
+        *,
+        transports: str | list[str] | None = None,
+        bus: str | None = None,
+        debug: bool = True,
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.database = folder / "db.sqlite3"
+        shutil.copyfile(template_db, self.database)
+        extra = {"DEMO_DEBUG": "1" if debug else "0"}
+        if transports is not None:
+            names = transports if isinstance(transports, str) else ",".join(transports)
+            extra["SOCKPUPPET_TRANSPORTS"] = names
+        if bus is not None:
+            extra["SOCKPUPPET_BUS"] = bus
+        extra.update(env or {})
+        super().__init__(
+            "demo.asgi:application",
+            cwd=ROOT,
+            env=base_env(self.database, extra),
+            log_path=folder / "uvicorn.log",
+            port=port,
+        )
