@@ -1,0 +1,151 @@
+/**
+ * `window.Sockpuppet`: the connection, the reflexes, the DOM wiring and Stimulus, put
+ * together for one page. Everything below it is built to be tested alone; this module
+ * only connects their callbacks.
+ */
+
+import { Application } from "@hotwired/stimulus"
+import { cookieValue, readConfig } from "./config.js"
+import { Connection } from "./connection.js"
+import { controllerFor, defineController, registerController } from "./controller.js"
+import { Delegation } from "./delegation.js"
+import { createLog } from "./log.js"
+import { applyOperations } from "./operations.js"
+import { splitStimulateArgs } from "./reflex.js"
+import { ANSWERS, Reflexes } from "./reflexes.js"
+import { Streams } from "./streams.js"
+import { TRANSPORTS } from "./transports/index.js"
+import { uuid } from "./uuid.js"
+
+export function createSockpuppet(window) {
+  const { document } = window
+  const config = readConfig(document)
+  let debug = Boolean(config.debug)
+  const log = createLog(() => debug)
+  const tabId = uuid()
+  let started = false
+  let allowed = null
+  let resyncing = false
+
+  const dispatch = (name, detail = {}) => document.dispatchEvent(new CustomEvent(`sockpuppet:${name}`, { detail }))
+  const send = (message) => connection.send(message)
+
+  const connection = new Connection({
+    url: new URL(config.url, window.location.href).href,
+    csrfToken: () => config.csrfToken || cookieValue(document.cookie, "csrftoken") || "",
+    transports: config.transports,
+    registry: TRANSPORTS,
+    storage: sessionStorageOf(window),
+    probeTimeout: config.probeTimeout,
+    backoff: { base: config.backoffBase, cap: config.backoffCap },
+    log: log.debug,
+    onmessage: receive,
+    onopen({ transport, reconnected }) {
+      streams.resubscribe()
+      reflexes.flush()
+      dispatch("connected", { transport })
+      if (reconnected) dispatch("reconnected", { transport })
+    },
+    onclose({ transport }) {
+      dispatch("disconnected", { transport })
+    },
+  })
+  const reflexes = new Reflexes({ window, send, log, tabId, config })
+  const streams = new Streams(document, send)
+  const delegation = new Delegation(document, (element, target, event) => {
+    reflexes.stimulate({ target, element, event, controller: controllerFor(element) }).catch(() => {})
+  })
+
+  function receive(message) {
+    if (ANSWERS.includes(message.type)) reflexes.receive(message)
+    else if (message.type === "resync") resync(message)
+    else if (message.type !== "heartbeat") log.debug("message of unknown type ignored", message)
+  }
+
+  /** The server could not replay what was missed: render the whole page again. */
+  function resync(message) {
+    dispatch("resync", { reason: message.reason })
+    if (resyncing) return
+    resyncing = true
+    reflexes
+      .stimulate({ element: document.body, options: { serializeForm: false } })
+      .catch(() => window.location.reload())
+      .finally(() => (resyncing = false))
+  }
+
+  /** `stimulate` for the API and for controllers: `args` is `[target, element?, options?, ...args]`. */
+  function stimulate(controller, [target, ...rest]) {
+    const { element, options, args } = splitStimulateArgs(rest)
+    const owner = element || (controller && controller.element) || document.body
+    return reflexes.stimulate({ target, element: owner, options, args, controller: controller || controllerFor(owner) })
+  }
+
+  function start(options = {}) {
+    if (options.debug !== undefined) debug = Boolean(options.debug)
+    delegation.start()
+    streams.start()
+    const wanted = Array.isArray(options.transports) ? [...options.transports] : null
+    const running = started && connection.state !== "closed"
+    if (running && (options.transports === undefined || String(wanted) === String(allowed))) return
+    started = true
+    allowed = wanted
+    connection.start(allowed)
+  }
+
+  const application = Application.start(document.documentElement)
+  if (!window.Stimulus) window.Stimulus = application
+
+  window.addEventListener("online", () => connection.wake())
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") connection.wake()
+  })
+
+  let booted = false
+  const boot = () => {
+    if (booted) return
+    booted = true
+    delegation.start()
+    streams.start()
+    if (!started && config.autostart !== false) start()
+  }
+  if (document.readyState === "complete") boot()
+  else {
+    document.addEventListener("DOMContentLoaded", boot, { once: true })
+    window.addEventListener("load", boot, { once: true })
+  }
+
+  return {
+    get transport() {
+      return connection.transport
+    },
+    get connected() {
+      return connection.state === "open"
+    },
+    get state() {
+      return connection.state
+    },
+    get debug() {
+      return debug
+    },
+    set debug(value) {
+      debug = Boolean(value)
+    },
+    tabId,
+    config,
+    application,
+    Controller: defineController(stimulate),
+    stimulate: (target, ...rest) => stimulate(null, [target, ...rest]),
+    start,
+    stop: () => connection.stop(),
+    register: (controller) => registerController(controller, stimulate),
+    perform: (operations) => applyOperations(operations, { document, warn: log.warn }),
+  }
+}
+
+function sessionStorageOf(window) {
+  try {
+    return window.sessionStorage
+  } catch {
+    return null
+  }
+}

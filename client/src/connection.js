@@ -1,0 +1,320 @@
+/**
+ * The connection to the server, as an explicit state machine.
+ *
+ *     idle ──start──▶ connecting ──token──▶ probing ──pong──▶ open
+ *                        ▲                    │ no pong: next transport
+ *                        │                    ▼ none left
+ *                        └──── backoff ─── reconnecting ◀── lost (close, silence)
+ *     any state ──stop──▶ closed ──start──▶ connecting
+ *
+ * `connecting` negotiates a token when it has none; `probing` opens one transport and
+ * accepts it only after a `ping` -> `pong` round trip within `probeTimeout` (a proxy that
+ * refuses WebSockets or buffers a stream fails here, and the next transport is tried).
+ *
+ * The connection owns what outlives a transport: the token (one per page; negotiated
+ * again only after a `fatal` close such as WebSocket code 4001), the cursor of stream
+ * positions (sent as `since`; duplicates are dropped here), and the transport that worked
+ * (remembered in sessionStorage and tried first). Transports only move messages; see
+ * `transports/index.js` for their interface.
+ */
+
+import { backoffDelay } from "./backoff.js"
+import { Cursor } from "./cursor.js"
+import { uuid } from "./uuid.js"
+
+export const PROTOCOL = 1
+export const STORAGE_KEY = "sockpuppet:transport"
+const SILENCE_FACTOR = 2.5
+const STABLE_AFTER = 5000
+
+const TRANSITIONS = {
+  idle: ["connecting", "closed"],
+  connecting: ["connecting", "probing", "reconnecting", "closed"],
+  probing: ["connecting", "probing", "open", "reconnecting", "closed"],
+  open: ["connecting", "reconnecting", "closed"],
+  reconnecting: ["connecting", "closed"],
+  closed: ["connecting"],
+}
+
+export class Connection {
+  constructor({
+    url,
+    csrfToken = () => "",
+    transports = ["websocket", "sse", "longpoll"],
+    registry,
+    onmessage = () => {},
+    onopen = () => {},
+    onclose = () => {},
+    onstate = () => {},
+    fetch = (...args) => globalThis.fetch(...args),
+    timers = globalThis,
+    random = Math.random,
+    now = Date.now,
+    storage = null,
+    probeTimeout = 3000,
+    backoff = {},
+    log = () => {},
+  }) {
+    Object.assign(this, { url, csrfToken, registry, onmessage, onopen, onclose, onstate, fetch, timers })
+    Object.assign(this, { random, now, storage, probeTimeout, backoff, log })
+    this.serverTransports = transports
+    this.allowed = null
+    this.cursor = new Cursor()
+    this.session = null
+    this.state = "idle"
+    this.handle = null
+    this.name = null
+    this.probing = null
+    this.generation = 0
+    this.attempt = 0
+    this.retryTimer = null
+    this.watchdog = null
+    this.lastMessageAt = 0
+    this.openedAt = 0
+    this.everOpened = false
+  }
+
+  /** The name of the transport in use, or null when not open. */
+  get transport() {
+    return this.state === "open" ? this.name : null
+  }
+
+  /** Connects (again), trying only `allowed` transports (page order) when given. */
+  start(allowed = null) {
+    this.allowed = allowed
+    const name = this.#drop()
+    this.#connect()
+    if (name) this.onclose({ transport: name })
+  }
+
+  /** Closes the connection for good (until the next `start`). */
+  stop() {
+    if (this.state === "closed") return
+    const name = this.#drop()
+    this.#to("closed")
+    if (name) this.onclose({ transport: name })
+  }
+
+  /** Hands a message to the open transport; false when there is none. */
+  send(message) {
+    if (this.state !== "open") return false
+    this.handle.send(message)
+    return true
+  }
+
+  /** Called when the page comes back (online, visible): retry now, or check for silence. */
+  wake() {
+    if (this.state === "reconnecting") {
+      this.timers.clearTimeout(this.retryTimer)
+      this.retryTimer = null
+      this.#connect()
+    } else if (this.state === "open" && this.#silenceLimit() && this.now() - this.lastMessageAt > this.#silenceLimit()) {
+      this.#lost({ reason: "silent" })
+    }
+  }
+
+  #to(state) {
+    if (!TRANSITIONS[this.state].includes(state)) {
+      throw new Error(`sockpuppet: illegal connection transition ${this.state} -> ${state}`)
+    }
+    const previous = this.state
+    this.state = state
+    this.log(`connection ${previous} -> ${state}`)
+    this.onstate(state, previous)
+  }
+
+  /** Abandons whatever is in progress; returns the transport's name if one was open. */
+  #drop() {
+    const wasOpen = this.state === "open"
+    this.generation++
+    this.timers.clearTimeout(this.retryTimer)
+    this.timers.clearTimeout(this.watchdog)
+    this.retryTimer = null
+    if (this.probing) this.probing.finish(false)
+    if (this.handle) this.handle.close()
+    this.handle = null
+    return wasOpen ? this.name : null
+  }
+
+  async #connect() {
+    const generation = this.generation
+    const stale = () => generation !== this.generation
+    this.#to("connecting")
+    if (!this.session) {
+      try {
+        this.session = await this.#negotiate()
+      } catch (error) {
+        if (stale()) return
+        this.log(`negotiate failed: ${error.message}`)
+        return this.#retry()
+      }
+      if (stale()) return
+    }
+    const candidates = this.#candidates()
+    if (!candidates.length) {
+      console.error("[sockpuppet] no usable transport: the server offers", this.session.transports, "the page allows", this.allowed)
+      return this.#to("closed")
+    }
+    for (const name of candidates) {
+      this.#to("probing")
+      const { handle, fatal } = await this.#probe(name)
+      if (stale()) return handle && handle.close()
+      if (handle) return this.#opened(name, handle)
+      if (fatal) {
+        this.session = null
+        break
+      }
+    }
+    this.#retry()
+  }
+
+  async #negotiate() {
+    const response = await this.fetch(`${this.url}negotiate`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": this.csrfToken() },
+      body: "{}",
+    })
+    if (!response.ok) throw new Error(`negotiate answered HTTP ${response.status}`)
+    const session = await response.json()
+    if (!session || typeof session.token !== "string") throw new Error("negotiate gave no token")
+    if (session.protocol !== undefined && session.protocol !== PROTOCOL) {
+      console.warn(`[sockpuppet] server speaks protocol ${session.protocol}, this client ${PROTOCOL}`)
+    }
+    return session
+  }
+
+  /** Transports to try, in order: allowed by server, page and registry; the remembered one first. */
+  #candidates() {
+    const offered = Array.isArray(this.session.transports) ? this.session.transports : this.serverTransports
+    const wanted = this.allowed ? this.allowed.filter((name) => offered.includes(name)) : [...offered]
+    const names = wanted.filter((name) => this.registry[name])
+    const remembered = this.#remembered()
+    if (remembered && names.includes(remembered)) {
+      names.splice(names.indexOf(remembered), 1)
+      names.unshift(remembered)
+    }
+    return names
+  }
+
+  /** Opens transport `name` and waits for the pong; resolves `{handle}` or `{fatal}`. */
+  #probe(name) {
+    return new Promise((resolve) => {
+      const probe = { id: uuid(), handle: null, timer: null }
+      probe.finish = (ok, info = {}) => {
+        if (this.probing !== probe) return
+        this.probing = null
+        this.timers.clearTimeout(probe.timer)
+        if (!ok) {
+          probe.handle.close()
+          this.log(`${name}: not accepted (${info.reason || info.code || "abandoned"})`)
+        }
+        resolve(ok ? { handle: probe.handle } : { fatal: Boolean(info.fatal) })
+      }
+      this.log(`${name}: probing`)
+      try {
+        probe.handle = this.#open(name, probe)
+      } catch (error) {
+        console.error(`[sockpuppet] ${name} transport failed to open`, error)
+        return resolve({})
+      }
+      this.probing = probe
+      probe.timer = this.timers.setTimeout(() => probe.finish(false, { reason: "no pong in time" }), this.probeTimeout)
+      probe.handle.send({ type: "ping", id: probe.id })
+    })
+  }
+
+  #open(name, probe) {
+    return this.registry[name].open({
+      url: this.url,
+      token: this.session.token,
+      since: this.cursor.encode(),
+      session: this.session,
+      timers: this.timers,
+      onmessage: (message) => this.#receive(probe.handle, message),
+      onclose: (info) => this.#closed(probe.handle, info),
+    })
+  }
+
+  #opened(name, handle) {
+    this.handle = handle
+    this.name = name
+    this.openedAt = this.lastMessageAt = this.now()
+    this.#remember(name)
+    this.#to("open")
+    this.#armWatchdog()
+    const reconnected = this.everOpened
+    this.everOpened = true
+    this.onopen({ transport: name, reconnected })
+  }
+
+  #receive(handle, message) {
+    const probing = this.probing && this.probing.handle === handle
+    if (handle !== this.handle && !probing) return
+    this.lastMessageAt = this.now()
+    if (handle === this.handle) this.#armWatchdog()
+    if (!message || typeof message !== "object") return
+    if (!this.cursor.accept(message)) {
+      this.log(`duplicate ${message.stream}@${message.position} dropped`)
+      return
+    }
+    if (message.type === "pong") {
+      if (probing && message.id === this.probing.id) this.probing.finish(true)
+      return
+    }
+    this.onmessage(message)
+  }
+
+  #closed(handle, info = {}) {
+    if (this.probing && this.probing.handle === handle) return this.probing.finish(false, info)
+    if (handle === this.handle) this.#lost(info)
+  }
+
+  /** The open transport died (closed, or silent too long). */
+  #lost(info) {
+    this.log(`${this.name}: lost (${info.reason || info.code || "closed"})`)
+    if (info.fatal) this.session = null
+    if (this.now() - this.openedAt >= STABLE_AFTER) this.attempt = 0
+    const name = this.#drop()
+    this.#retry()
+    this.onclose({ transport: name, reason: info.reason || info.code })
+  }
+
+  #retry() {
+    this.#to("reconnecting")
+    const delay = backoffDelay(this.attempt++, { ...this.backoff, random: this.random })
+    this.log(`reconnecting in ${delay} ms`)
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.retryTimer = null
+      this.#connect()
+    }, delay)
+  }
+
+  #silenceLimit() {
+    const heartbeat = this.session && Number(this.session.heartbeat)
+    return heartbeat > 0 ? heartbeat * 1000 * SILENCE_FACTOR : 0
+  }
+
+  #armWatchdog() {
+    const limit = this.#silenceLimit()
+    if (!limit) return
+    this.timers.clearTimeout(this.watchdog)
+    this.watchdog = this.timers.setTimeout(() => this.#lost({ reason: "silent" }), limit)
+  }
+
+  #remembered() {
+    try {
+      return this.storage ? this.storage.getItem(STORAGE_KEY) : null
+    } catch {
+      return null
+    }
+  }
+
+  #remember(name) {
+    try {
+      if (this.storage) this.storage.setItem(STORAGE_KEY, name)
+    } catch {
+      // storage may be unavailable (sandboxed frames, privacy modes); remembering is optional
+    }
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The client's position in each server stream: `{stream: position}` of the last message
+ * applied. Sent back as `since` on reconnect so the server replays only what was missed;
+ * also the duplicate filter, since a replay may overlap what already arrived.
+ */
+
+export class Cursor {
+  constructor() {
+    this.positions = {}
+  }
+
+  /** Records a message's position; false when the message was already seen. */
+  accept(message) {
+    const { stream, position } = message || {}
+    if (typeof stream !== "string" || !Number.isInteger(position)) return true
+    const last = this.positions[stream]
+    if (last !== undefined && position <= last) return false
+    this.positions[stream] = position
+    return true
+  }
+
+  get empty() {
+    return Object.keys(this.positions).length === 0
+  }
+
+  /** The compact JSON for `since`; "" when nothing was seen yet ("from now"). */
+  encode() {
+    return this.empty ? "" : JSON.stringify(this.positions)
+  }
+}

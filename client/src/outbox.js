@@ -1,0 +1,84 @@
+/**
+ * Reflexes that have no answer yet, in the order they were made.
+ *
+ * Each one is either `queued` (never handed to a transport: made while disconnected) or
+ * `sent` (handed to a transport at least once). On every (re)connect, `flush()` hands all
+ * of them over again, in order, with their ids: a reflex whose answer was lost with the
+ * old connection is re-sent, and the server, which dedupes by id, never runs it twice.
+ * An answer replayed by the resumed stream arrives before the transport is proven (the
+ * server replays first), so `take()` has already removed that reflex by then.
+ *
+ * Queued reflexes are bounded (`limit`) and expire after `queueTimeout`; a sent reflex
+ * expires `replyTimeout` after it was first sent. The outbox never settles anything
+ * itself: it hands expired reflexes to `onexpire`.
+ */
+
+export class Outbox {
+  constructor({ send, onexpire, limit = 100, queueTimeout = 30000, replyTimeout = 30000, timers = globalThis }) {
+    this.send = send
+    this.onexpire = onexpire
+    this.limit = limit
+    this.queueTimeout = queueTimeout
+    this.replyTimeout = replyTimeout
+    this.timers = timers
+    this.entries = new Map()
+  }
+
+  /** Adds a reflex (`{id, message}`) and sends it if connected; false when the queue is full. */
+  add(reflex) {
+    if (this.entries.has(reflex.id)) throw new Error(`reflex ${reflex.id} is already waiting`)
+    if (this.queued >= this.limit) return false
+    const entry = { reflex, state: "queued", timer: null }
+    entry.timer = this.timers.setTimeout(() => this.#expire(entry), this.queueTimeout)
+    this.entries.set(reflex.id, entry)
+    this.#hand(entry)
+    return true
+  }
+
+  /** Removes the reflex answered by `id` and returns it; null if unknown or already settled. */
+  take(id) {
+    const entry = this.entries.get(id)
+    if (!entry) return null
+    this.timers.clearTimeout(entry.timer)
+    this.entries.delete(id)
+    return entry.reflex
+  }
+
+  /** Hands every waiting reflex to the transport again, oldest first (on each connect). */
+  flush() {
+    for (const entry of [...this.entries.values()]) {
+      if (!this.#hand(entry)) break
+    }
+  }
+
+  /** How many reflexes were never sent. */
+  get queued() {
+    let count = 0
+    for (const entry of this.entries.values()) if (entry.state === "queued") count++
+    return count
+  }
+
+  get size() {
+    return this.entries.size
+  }
+
+  #hand(entry) {
+    if (!this.send(entry.reflex.message)) return false
+    if (entry.state === "queued") {
+      entry.state = "sent"
+      this.timers.clearTimeout(entry.timer)
+      entry.timer = this.timers.setTimeout(() => this.#expire(entry), this.replyTimeout)
+    }
+    return true
+  }
+
+  #expire(entry) {
+    if (this.entries.get(entry.reflex.id) !== entry) return
+    this.entries.delete(entry.reflex.id)
+    const reason =
+      entry.state === "queued"
+        ? `not sent: no connection within ${Math.round(this.queueTimeout / 1000)} s`
+        : `no answer within ${Math.round(this.replyTimeout / 1000)} s`
+    this.onexpire(entry.reflex, reason)
+  }
+}

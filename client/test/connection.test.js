@@ -1,0 +1,289 @@
+import assert from "node:assert/strict"
+import { test } from "node:test"
+import { Connection, STORAGE_KEY } from "../src/connection.js"
+import { fakeFetch, fakeTransport, FakeClock } from "./fakes.js"
+
+const SESSION = { protocol: 1, connectionId: "c1", token: "tok", transports: ["websocket", "sse", "longpoll"], heartbeat: 20 }
+
+function setup({ registry, session = SESSION, failures = 0, storage = null, random = () => 0.5 } = {}) {
+  const clock = new FakeClock()
+  const fetch = fakeFetch(session, { failures })
+  const events = []
+  const messages = []
+  const states = []
+  const connection = new Connection({
+    url: "http://example.com/sockpuppet/",
+    csrfToken: () => "csrf",
+    registry,
+    fetch,
+    timers: clock,
+    now: clock.now,
+    random,
+    storage,
+    onmessage: (message) => messages.push(message),
+    onopen: (info) => events.push(["open", info.transport, info.reconnected]),
+    onclose: (info) => events.push(["close", info.transport]),
+    onstate: (state) => states.push(state),
+  })
+  return { clock, fetch, events, messages, states, connection }
+}
+
+function memoryStorage() {
+  const items = new Map()
+  return { getItem: (key) => items.get(key) ?? null, setItem: (key, value) => items.set(key, value) }
+}
+
+test("negotiates, proves the first transport by ping/pong, opens", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, fetch, events, states, connection } = setup({ registry: { websocket } })
+  connection.start()
+  await clock.advance(0)
+  assert.equal(fetch.calls.length, 1)
+  const { url, init } = fetch.calls[0]
+  assert.equal(url, "http://example.com/sockpuppet/negotiate")
+  assert.equal(init.method, "POST")
+  assert.equal(init.credentials, "same-origin")
+  assert.equal(init.headers["X-CSRFToken"], "csrf")
+  assert.equal(init.body, "{}")
+  assert.deepEqual(states, ["connecting", "probing", "open"])
+  assert.equal(connection.transport, "websocket")
+  assert.deepEqual(events, [["open", "websocket", false]])
+  assert.equal(websocket.last.sent[0].type, "ping")
+  assert.equal(websocket.last.context.token, "tok")
+  assert.equal(websocket.last.context.since, "")
+})
+
+test("a transport without a pong in time is dropped for the next one", async () => {
+  const websocket = fakeTransport("websocket") // silent: a proxy that swallows it
+  const sse = fakeTransport("sse", { answerPings: true })
+  const { clock, connection, events } = setup({ registry: { websocket, sse } })
+  connection.start()
+  await clock.advance(2999)
+  assert.equal(connection.state, "probing")
+  await clock.advance(1)
+  assert.equal(websocket.last.closed, true)
+  assert.equal(connection.transport, "sse")
+  assert.deepEqual(events, [["open", "sse", false]])
+})
+
+test("a pong with another id does not prove the transport", async () => {
+  const websocket = fakeTransport("websocket")
+  const { clock, connection } = setup({ registry: { websocket } })
+  connection.start()
+  await clock.advance(0)
+  websocket.last.deliver({ type: "pong", id: "not-mine" })
+  assert.equal(connection.state, "probing")
+  websocket.last.deliver({ type: "pong", id: websocket.last.sent[0].id })
+  await clock.advance(0)
+  assert.equal(connection.state, "open")
+})
+
+test("the page narrows the list, in its own order, within what the server offers", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const sse = fakeTransport("sse", { answerPings: true })
+  const longpoll = fakeTransport("longpoll", { answerPings: true })
+  const { clock, connection } = setup({
+    registry: { websocket, sse, longpoll },
+    session: { ...SESSION, transports: ["websocket", "sse"] },
+  })
+  connection.start(["longpoll", "sse", "websocket"])
+  await clock.advance(0)
+  assert.equal(connection.transport, "sse")
+  assert.equal(longpoll.opened.length, 0)
+})
+
+test("no usable transport closes the connection", async (t) => {
+  t.mock.method(console, "error", () => {})
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, connection } = setup({ registry: { websocket } })
+  connection.start(["sse"])
+  await clock.advance(0)
+  assert.equal(connection.state, "closed")
+})
+
+test("a lost connection reconnects with backoff, the same token and the cursor", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, fetch, connection, events, messages } = setup({ registry: { websocket }, random: () => 0.999 })
+  connection.start()
+  await clock.advance(0)
+  websocket.last.deliver({ type: "operations", operations: [], stream: "c.c1", position: 4 })
+  websocket.last.drop({ code: 1006 })
+  assert.equal(connection.state, "reconnecting")
+  assert.equal(connection.send({ type: "reflex" }), false)
+  await clock.advance(248)
+  assert.equal(websocket.opened.length, 1)
+  await clock.advance(2)
+  assert.equal(websocket.opened.length, 2)
+  assert.equal(websocket.last.context.since, '{"c.c1":4}')
+  assert.equal(websocket.last.context.token, "tok")
+  assert.equal(fetch.calls.length, 1, "the token is kept")
+  assert.deepEqual(events, [["open", "websocket", false], ["close", "websocket"], ["open", "websocket", true]])
+  assert.equal(messages.length, 1)
+})
+
+test("duplicates replayed after a reconnect are dropped", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, connection, messages } = setup({ registry: { websocket }, random: () => 0 })
+  connection.start()
+  await clock.advance(0)
+  websocket.last.deliver({ type: "nothing", reflexId: "r1", stream: "c.c1", position: 1 })
+  websocket.last.drop({})
+  await clock.advance(0)
+  websocket.last.deliver({ type: "nothing", reflexId: "r1", stream: "c.c1", position: 1 })
+  websocket.last.deliver({ type: "halted", reflexId: "r2", stream: "c.c1", position: 2 })
+  assert.deepEqual(messages.map((m) => m.position), [1, 2])
+})
+
+test("messages replayed while probing are delivered", async () => {
+  const websocket = fakeTransport("websocket")
+  const { clock, connection, messages } = setup({ registry: { websocket } })
+  connection.start()
+  await clock.advance(0)
+  websocket.last.deliver({ type: "nothing", reflexId: "r1", stream: "c.c1", position: 1 })
+  assert.equal(connection.state, "probing")
+  assert.equal(messages.length, 1)
+})
+
+test("close code 4001 (fatal) negotiates a new token", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, fetch, connection } = setup({ registry: { websocket }, random: () => 0 })
+  connection.start()
+  await clock.advance(0)
+  websocket.last.drop({ code: 4001, fatal: true })
+  await clock.advance(0)
+  assert.equal(fetch.calls.length, 2)
+  assert.equal(connection.state, "open")
+})
+
+test("negotiate failures are retried with growing backoff", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, fetch, connection } = setup({ registry: { websocket }, failures: 3, random: () => 0.999 })
+  connection.start()
+  await clock.advance(0)
+  assert.equal(connection.state, "reconnecting")
+  await clock.advance(249) // 1st retry: ceiling 250
+  assert.equal(fetch.calls.length, 2)
+  await clock.advance(499) // 2nd: ceiling 500
+  assert.equal(fetch.calls.length, 3)
+  await clock.advance(999) // 3rd: ceiling 1000
+  assert.equal(fetch.calls.length, 4)
+  assert.equal(connection.state, "open")
+})
+
+test("silence longer than 2.5 heartbeats counts as a dead connection", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, connection } = setup({ registry: { websocket }, random: () => 0 })
+  connection.start()
+  await clock.advance(0)
+  await clock.advance(40000)
+  websocket.last.deliver({ type: "heartbeat" })
+  await clock.advance(49999)
+  assert.equal(connection.state, "open")
+  await clock.advance(1)
+  assert.equal(websocket.opened[0].closed, true)
+  assert.equal(websocket.opened.length, 2)
+})
+
+test("wake() retries at once instead of waiting out the backoff", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, fetch, connection } = setup({ registry: { websocket }, failures: 1, random: () => 0.999 })
+  connection.start()
+  await clock.advance(0)
+  assert.equal(connection.state, "reconnecting")
+  connection.wake()
+  await clock.advance(0)
+  assert.equal(fetch.calls.length, 2)
+  assert.equal(connection.state, "open")
+})
+
+test("the working transport is remembered and tried first", async () => {
+  const storage = memoryStorage()
+  storage.setItem(STORAGE_KEY, "sse")
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const sse = fakeTransport("sse", { answerPings: true })
+  const { clock, connection } = setup({ registry: { websocket, sse }, storage })
+  connection.start()
+  await clock.advance(0)
+  assert.equal(connection.transport, "sse")
+  assert.equal(websocket.opened.length, 0)
+})
+
+test("a refused transport falls through at once; success is remembered", async () => {
+  const storage = memoryStorage()
+  const websocket = fakeTransport("websocket", { refuse: true })
+  const sse = fakeTransport("sse", { answerPings: true })
+  const { clock, connection } = setup({ registry: { websocket, sse }, storage })
+  connection.start()
+  await clock.advance(0)
+  assert.equal(clock.now(), 0)
+  assert.equal(connection.transport, "sse")
+  assert.equal(storage.getItem(STORAGE_KEY), "sse")
+})
+
+test("stop() closes; start() again reconnects; nothing stale survives", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, connection, events } = setup({ registry: { websocket } })
+  connection.start()
+  await clock.advance(0)
+  connection.stop()
+  assert.equal(connection.state, "closed")
+  assert.equal(connection.transport, null)
+  assert.equal(websocket.last.closed, true)
+  assert.equal(clock.pending, 0)
+  connection.start()
+  await clock.advance(0)
+  assert.equal(connection.state, "open")
+  assert.deepEqual(events.map((e) => e[0]), ["open", "close", "open"])
+})
+
+test("stop() while negotiating abandons the attempt", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, connection } = setup({ registry: { websocket } })
+  connection.start()
+  connection.stop()
+  await clock.advance(5000)
+  assert.equal(connection.state, "closed")
+  assert.equal(websocket.opened.length, 0)
+})
+
+test("start() with other transports while probing restarts cleanly", async () => {
+  const websocket = fakeTransport("websocket")
+  const sse = fakeTransport("sse", { answerPings: true })
+  const { clock, connection } = setup({ registry: { websocket, sse } })
+  connection.start()
+  await clock.advance(100)
+  assert.equal(connection.state, "probing")
+  connection.start(["sse"])
+  await clock.advance(0)
+  assert.equal(websocket.last.closed, true)
+  assert.equal(connection.transport, "sse")
+  await clock.advance(10000)
+  assert.equal(connection.transport, "sse")
+})
+
+test("positions of pongs count too (the server makes answers durable, pongs included)", async () => {
+  const websocket = fakeTransport("websocket")
+  const { clock, connection, messages } = setup({ registry: { websocket }, random: () => 0 })
+  connection.start()
+  await clock.advance(0)
+  websocket.last.deliver({ type: "pong", id: websocket.last.sent[0].id, stream: "c.c1", position: 1 })
+  await clock.advance(0)
+  assert.equal(connection.state, "open")
+  websocket.last.drop({})
+  await clock.advance(0)
+  assert.equal(websocket.last.context.since, '{"c.c1":1}')
+  websocket.last.deliver({ type: "pong", id: websocket.opened[0].sent[0].id, stream: "c.c1", position: 1 })
+  assert.equal(connection.state, "probing", "a replayed old pong proves nothing")
+  assert.deepEqual(messages, [])
+})
+
+test("stop() before start() closes; start() then connects", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, connection, states } = setup({ registry: { websocket } })
+  connection.stop()
+  connection.stop()
+  assert.equal(connection.state, "closed")
+  connection.start()
+  await clock.advance(0)
+  assert.deepEqual(states, ["closed", "connecting", "probing", "open"])
+})
