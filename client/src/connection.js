@@ -229,6 +229,7 @@ export class Connection {
       url: this.url,
       token: this.session.token,
       since: this.cursor.encode(),
+      cursor: () => this.cursor.encode(),
       session: this.session,
       timers: this.timers,
       onmessage: (message) => this.#receive(probe.handle, message),
@@ -254,7 +255,9 @@ export class Connection {
     this.lastMessageAt = this.now()
     if (handle === this.handle) this.#armWatchdog()
     if (!message || typeof message !== "object") return
-    if (!this.cursor.accept(message)) {
+    if (message.type === "resync" && typeof message.stream === "string" && Number.isInteger(message.position)) {
+      this.cursor.reset(message.stream, message.position)
+    } else if (!this.cursor.accept(message)) {
       this.log(`duplicate ${message.stream}@${message.position} dropped`)
       return
     }

@@ -19,6 +19,11 @@ export class Cursor {
     return true
   }
 
+  /** Moves a stream's position, also backwards (a `resync`: the server may have restarted). */
+  reset(stream, position) {
+    this.positions[stream] = position
+  }
+
   get empty() {
     return Object.keys(this.positions).length === 0
   }

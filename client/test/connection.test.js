@@ -277,6 +277,18 @@ test("positions of pongs count too (the server makes answers durable, pongs incl
   assert.deepEqual(messages, [])
 })
 
+test("resync sets its stream's position, even backwards, and is delivered", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, connection, messages } = setup({ registry: { websocket }, random: () => 0 })
+  connection.start()
+  await clock.advance(0)
+  websocket.last.deliver({ type: "nothing", reflexId: "r1", stream: "c.c1", position: 9 })
+  websocket.last.deliver({ type: "resync", reason: "restarted", stream: "c.c1", position: 2 })
+  websocket.last.deliver({ type: "halted", reflexId: "r2", stream: "c.c1", position: 3 })
+  assert.deepEqual(messages.map((m) => m.type), ["nothing", "resync", "halted"])
+  assert.deepEqual(connection.cursor.positions, { "c.c1": 3 })
+})
+
 test("stop() before start() closes; start() then connects", async () => {
   const websocket = fakeTransport("websocket", { answerPings: true })
   const { clock, connection, states } = setup({ registry: { websocket } })
