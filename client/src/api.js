@@ -40,8 +40,9 @@ export function createSockpuppet(window) {
     backoff: { base: config.backoffBase, cap: config.backoffCap },
     log: log.debug,
     onmessage: receive,
-    onopen({ transport, reconnected }) {
-      streams.resubscribe()
+    streams: () => streams.names(),
+    onopen({ transport, reconnected, streams: followed }) {
+      streams.opened(followed)
       reflexes.flush()
       dispatch("connected", { transport })
       if (reconnected) dispatch("reconnected", { transport })

@@ -46,6 +46,7 @@ export class Connection {
     onopen = () => {},
     onclose = () => {},
     onstate = () => {},
+    streams = () => [],
     fetch = (...args) => globalThis.fetch(...args),
     timers = globalThis,
     random = Math.random,
@@ -56,7 +57,7 @@ export class Connection {
     log = () => {},
   }) {
     Object.assign(this, { url, csrfToken, registry, onmessage, onopen, onclose, onstate, fetch, timers })
-    Object.assign(this, { random, now, storage, probeTimeout, backoff, log })
+    Object.assign(this, { streams, random, now, storage, probeTimeout, backoff, log })
     this.serverTransports = transports
     this.allowed = null
     this.cursor = new Cursor()
@@ -157,9 +158,9 @@ export class Connection {
     }
     for (const name of candidates) {
       this.#to("probing")
-      const { handle, fatal } = await this.#probe(name)
+      const { handle, fatal, streams } = await this.#probe(name)
       if (stale()) return handle && handle.close()
-      if (handle) return this.#opened(name, handle)
+      if (handle) return this.#opened(name, handle, streams)
       if (fatal) {
         this.session = null
         break
@@ -197,10 +198,10 @@ export class Connection {
     return names
   }
 
-  /** Opens transport `name` and waits for the pong; resolves `{handle}` or `{fatal}`. */
+  /** Opens transport `name` and waits for the pong; resolves `{handle, streams}` or `{fatal}`. */
   #probe(name) {
     return new Promise((resolve) => {
-      const probe = { id: uuid(), handle: null, timer: null }
+      const probe = { id: uuid(), handle: null, timer: null, streams: [...this.streams()] }
       probe.finish = (ok, info = {}) => {
         if (this.probing !== probe) return
         this.probing = null
@@ -209,7 +210,7 @@ export class Connection {
           probe.handle.close()
           this.log(`${name}: not accepted (${info.reason || info.code || "abandoned"})`)
         }
-        resolve(ok ? { handle: probe.handle } : { fatal: Boolean(info.fatal) })
+        resolve(ok ? { handle: probe.handle, streams: probe.streams } : { fatal: Boolean(info.fatal) })
       }
       this.log(`${name}: probing`)
       try {
@@ -230,6 +231,7 @@ export class Connection {
       token: this.session.token,
       since: this.cursor.encode(),
       cursor: () => this.cursor.encode(),
+      streams: probe.streams,
       session: this.session,
       timers: this.timers,
       onmessage: (message) => this.#receive(probe.handle, message),
@@ -237,7 +239,7 @@ export class Connection {
     })
   }
 
-  #opened(name, handle) {
+  #opened(name, handle, streams) {
     this.handle = handle
     this.name = name
     this.openedAt = this.lastMessageAt = this.now()
@@ -246,7 +248,7 @@ export class Connection {
     this.#armWatchdog()
     const reconnected = this.everOpened
     this.everOpened = true
-    this.onopen({ transport: name, reconnected })
+    this.onopen({ transport: name, reconnected, streams })
   }
 
   #receive(handle, message) {

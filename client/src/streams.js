@@ -1,14 +1,15 @@
 /**
- * Named-stream subscriptions. `{% sockpuppet_stream %}` renders an element carrying
- * `data-sockpuppet-stream="<signed name>"`; while such an element is in the page, the
- * connection is subscribed to that stream. Subscriptions are sent again after every
- * (re)connect, and an `unsubscribe` goes out when the last element naming a stream leaves.
+ * Named streams. `{% sockpuppet_stream %}` renders an element carrying
+ * `data-sockpuppet-stream="<signed name>"`. The names present when a transport opens go
+ * in its `streams` parameter (so the server resumes them from the cursor too); a name
+ * that appears later is sent as a `subscribe` message, and an `unsubscribe` goes out when
+ * the last element naming a stream leaves the page.
  */
 
 const ATTRIBUTE = "data-sockpuppet-stream"
 
 export class Streams {
-  /** `send(message)` returns false when not connected (the next `resubscribe` catches up). */
+  /** `send(message)` returns false when not connected (the next `opened` catches up). */
   constructor(document, send) {
     this.document = document
     this.send = send
@@ -28,23 +29,23 @@ export class Streams {
   }
 
   /** The signed names present in the page now. */
-  wanted() {
+  names() {
     const names = new Set()
     for (const element of this.document.querySelectorAll(`[${ATTRIBUTE}]`)) {
       const name = element.getAttribute(ATTRIBUTE)
       if (name) names.add(name)
     }
-    return names
+    return [...names]
   }
 
-  /** After a (re)connect: the server is told every stream again. */
-  resubscribe() {
-    this.subscribed.clear()
+  /** After a (re)connect whose transport was opened with `streams`: catch up with the page. */
+  opened(streams = []) {
+    this.subscribed = new Set(streams)
     this.sync()
   }
 
   sync() {
-    const wanted = this.wanted()
+    const wanted = new Set(this.names())
     for (const stream of wanted) {
       if (!this.subscribed.has(stream) && this.send({ type: "subscribe", stream })) this.subscribed.add(stream)
     }

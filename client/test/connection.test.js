@@ -289,6 +289,30 @@ test("resync sets its stream's position, even backwards, and is delivered", asyn
   assert.deepEqual(connection.cursor.positions, { "c.c1": 3 })
 })
 
+test("each transport opens with the page's named streams of that moment", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const names = ["room:1"]
+  const clock = new FakeClock()
+  const opened = []
+  const connection = new Connection({
+    url: "http://example.com/sockpuppet/",
+    registry: { websocket },
+    fetch: fakeFetch(SESSION),
+    timers: clock,
+    now: clock.now,
+    random: () => 0,
+    streams: () => names,
+    onopen: (info) => opened.push(info.streams),
+  })
+  connection.start()
+  await clock.advance(0)
+  names.push("room:2")
+  websocket.last.drop({})
+  await clock.advance(0)
+  assert.deepEqual(websocket.opened.map((handle) => handle.context.streams), [["room:1"], ["room:1", "room:2"]])
+  assert.deepEqual(opened, [["room:1"], ["room:1", "room:2"]])
+})
+
 test("stop() before start() closes; start() then connects", async () => {
   const websocket = fakeTransport("websocket", { answerPings: true })
   const { clock, connection, states } = setup({ registry: { websocket } })

@@ -108,6 +108,8 @@ test("websocket endpoint: ws or wss, token and since encoded", () => {
   assert.equal(url.host, "example.com:8443")
   assert.equal(url.pathname, "/sp/ws")
   assert.equal(url.searchParams.get("since"), '{"c.1":12}')
+  const named = new URL(endpoint("http://example.com/sp/", "tok", "", ["a:1:x", "b:2:y"]))
+  assert.equal(named.searchParams.get("streams"), "a:1:x,b:2:y")
 })
 
 test("lifecycle: callback names, per-action first", () => {

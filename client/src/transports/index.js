@@ -6,6 +6,7 @@
  *   token      the negotiated token
  *   since      the encoded cursor when opening ("" means "from now")
  *   cursor()   the encoded cursor now (a long-poll sends it with every poll)
+ *   streams    signed names of the page's named streams, for the `streams` parameter
  *   session    the whole negotiate answer (`heartbeat`, `longpollTimeout`, …)
  *   timers     setTimeout/clearTimeout
  *   onmessage(message), onclose({code?, reason?, fatal?})   (`fatal`: token refused)

@@ -1,5 +1,5 @@
 /**
- * WebSocket transport: `GET {url}ws?token=…&since=…`, one JSON message per text frame,
+ * WebSocket transport: `GET {url}ws?token=…&since=…&streams=…`, one JSON message per text frame,
  * each way. Frames sent before the socket opens wait for it (the probe's ping is one).
  * A close with code 4001 means the token was refused: the connection negotiates again.
  */
@@ -9,21 +9,22 @@ export const name = "websocket"
 const TOKEN_REFUSED = 4001
 
 /** The socket's URL: ws(s) on the same host as `base`, the page's base URL of the endpoints. */
-export function endpoint(base, token, since = "") {
+export function endpoint(base, token, since = "", streams = []) {
   const url = new URL("ws", base)
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:"
   url.searchParams.set("token", token)
   if (since) url.searchParams.set("since", since)
+  if (streams.length) url.searchParams.set("streams", streams.join(","))
   return url.href
 }
 
 /** Opens a socket; see `transports/index.js` for the handle it returns. */
-export function open({ url, token, since, onmessage, onclose, timers = globalThis, WebSocket = globalThis.WebSocket }) {
+export function open({ url, token, since, streams = [], onmessage, onclose, timers = globalThis, WebSocket = globalThis.WebSocket }) {
   let closed = false
   let waiting = []
   let socket
   try {
-    socket = new WebSocket(endpoint(url, token, since))
+    socket = new WebSocket(endpoint(url, token, since, streams))
   } catch (error) {
     closed = true
     timers.setTimeout(() => onclose({ reason: String(error) }), 0)
