@@ -26,6 +26,7 @@ export const PROTOCOL = 1
 export const STORAGE_KEY = "sockpuppet:transport"
 const SILENCE_FACTOR = 2.5
 const STABLE_AFTER = 5000
+const NEGOTIATE_TIMEOUT = 10000
 
 const TRANSITIONS = {
   idle: ["connecting", "closed"],
@@ -170,14 +171,22 @@ export class Connection {
   }
 
   async #negotiate() {
-    const response = await this.fetch(`${this.url}negotiate`, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": this.csrfToken() },
-      body: "{}",
-    })
-    if (!response.ok) throw new Error(`negotiate answered HTTP ${response.status}`)
-    const session = await response.json()
+    const abort = typeof AbortController === "function" ? new AbortController() : null
+    const timer = this.timers.setTimeout(() => abort && abort.abort(), NEGOTIATE_TIMEOUT)
+    let session
+    try {
+      const response = await this.fetch(`${this.url}negotiate`, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": this.csrfToken() },
+        body: "{}",
+        signal: abort ? abort.signal : undefined,
+      })
+      if (!response.ok) throw new Error(`negotiate answered HTTP ${response.status}`)
+      session = await response.json()
+    } finally {
+      this.timers.clearTimeout(timer)
+    }
     if (!session || typeof session.token !== "string") throw new Error("negotiate gave no token")
     if (session.protocol !== undefined && session.protocol !== PROTOCOL) {
       console.warn(`[sockpuppet] server speaks protocol ${session.protocol}, this client ${PROTOCOL}`)

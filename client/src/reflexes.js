@@ -40,11 +40,14 @@ export class Reflexes {
     const message = buildReflex({ id, target, element, options, args, event, tabId: this.tabId, url: this.window.location.href })
     const reflex = { id, target: message.target, element, controller, message, resolve, reject, startedAt: performance.now() }
     runStage(reflex, "before")
-    if (!this.outbox.add(reflex)) {
-      this.settle(reflex, "error", { message: "too many reflexes are waiting for a connection" })
-    } else {
-      this.log.debug(`${describe(reflex)} ${this.outbox.queued ? "queued" : "sent"}`, id)
+    let refusal = null
+    try {
+      if (!this.outbox.add(reflex)) refusal = "too many reflexes are waiting for a connection"
+    } catch (error) {
+      refusal = error.message
     }
+    if (refusal) this.settle(reflex, "error", { message: refusal })
+    else this.log.debug(`${describe(reflex)} ${this.outbox.queued ? "queued" : "sent"}`, id)
     return promise
   }
 

@@ -5,9 +5,9 @@ import { fakeFetch, fakeTransport, FakeClock } from "./fakes.js"
 
 const SESSION = { protocol: 1, connectionId: "c1", token: "tok", transports: ["websocket", "sse", "longpoll"], heartbeat: 20 }
 
-function setup({ registry, session = SESSION, failures = 0, storage = null, random = () => 0.5 } = {}) {
+function setup({ registry, session = SESSION, failures = 0, hang = false, storage = null, random = () => 0.5 } = {}) {
   const clock = new FakeClock()
-  const fetch = fakeFetch(session, { failures })
+  const fetch = fakeFetch(session, { failures, hang })
   const events = []
   const messages = []
   const states = []
@@ -167,6 +167,17 @@ test("negotiate failures are retried with growing backoff", async () => {
   assert.equal(fetch.calls.length, 3)
   await clock.advance(999) // 3rd: ceiling 1000
   assert.equal(fetch.calls.length, 4)
+  assert.equal(connection.state, "open")
+})
+
+test("a negotiate that never answers is given up after 10 s and retried", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, fetch, connection } = setup({ registry: { websocket }, hang: true, random: () => 0 })
+  connection.start()
+  await clock.advance(9999)
+  assert.equal(connection.state, "connecting")
+  await clock.advance(1)
+  assert.equal(fetch.calls.length, 2)
   assert.equal(connection.state, "open")
 })
 

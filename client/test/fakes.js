@@ -83,11 +83,14 @@ export function fakeTransport(name, behaviour = {}) {
   return transport
 }
 
-/** A fetch that answers negotiate with `session` (or fails `failures` times first). */
-export function fakeFetch(session, { failures = 0 } = {}) {
+/** A fetch that answers negotiate with `session` (after `failures` failures, or one hang). */
+export function fakeFetch(session, { failures = 0, hang = false } = {}) {
   const calls = []
   const fetch = async (url, init) => {
     calls.push({ url, init })
+    if (hang && calls.length === 1) {
+      return new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted"))))
+    }
     if (calls.length <= failures) throw new TypeError("network down")
     return { ok: true, status: 200, json: async () => structuredClone(session) }
   }
