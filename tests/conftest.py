@@ -1,7 +1,7 @@
 """Fixtures for the whole suite: Django in-process, and the real parts (uvicorn, Redis, Chromium).
 
 In-process tests run against ``tests.settings`` (the test app in ``tests/testapp``) with a
-throwaway SQLite file (``db`` migrates it once). Tests that need the real thing ask for
+throwaway SQLite file. Tests that need the real thing ask for
 ``server`` (uvicorn serving the demo), ``redis_server`` and ``page`` (Chromium); helpers live
 in ``tests/support``.
 """
@@ -55,17 +55,6 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 def _failed(request: pytest.FixtureRequest) -> bool:
     report = getattr(request.node, "report_call", None)
     return report is not None and report.failed
-
-
-# --- in-process Django -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def db() -> None:
-    """Migrate the in-process test database once; tests share it."""
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 # --- uvicorn ---------------------------------------------------------------------------------

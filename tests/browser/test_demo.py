@@ -1,7 +1,7 @@
 """Click through the demo in Chromium, as a newcomer would, over a real uvicorn.
 
-Each test gets its own browser context, so its own Django session: counts start at zero and
-the todo list is empty.
+Each test runs once per transport, on a server that allows only that one. Each test gets its
+own browser context, so its own Django session: counts start at zero, the todo list is empty.
 """
 
 from __future__ import annotations
@@ -20,13 +20,22 @@ pytestmark = pytest.mark.browser
 Open = Callable[[str], Page]
 
 
+TRANSPORTS = ["websocket", "sse", "longpoll"]
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def open_page(page: Page, server: DemoServer) -> Open:
-    """Go to a demo path and wait until the client has proven its transport."""
+def open_page(server_factory: Callable[..., DemoServer], page: Page, transport: str) -> Open:
+    """Serve the demo with only ``transport`` enabled; open a path once the client proved it."""
+    server = server_factory(transports=transport)
 
     def open_(path: str) -> Page:
         page.goto(server.url + path)
-        wait_connected(page)
+        wait_connected(page, transport)
         # A full reload would drop this; morphs keep it.
         page.evaluate("() => { window.__sameDocument = true }")
         return page
@@ -50,18 +59,26 @@ def has_mark(page: Page, selector: str) -> bool:
 # --- transport badge -------------------------------------------------------------------------
 
 
-def test_badge_shows_the_websocket_transport(open_page: Open) -> None:
-    page = open_page("/")
+def test_badge_shows_websocket_when_every_transport_is_allowed(
+    server: DemoServer, page: Page
+) -> None:
+    page.goto(server.url + "/")
+    assert wait_connected(page) == "websocket"
     badge = page.locator("#transport-badge")
     expect(badge).to_have_text("websocket")
     expect(badge).to_have_attribute("data-state", "connected")
-    assert page.evaluate("() => window.Sockpuppet.transport") == "websocket"
     assert [e["transport"] for e in events(page, "connected")] == ["websocket"]
 
     page.get_by_role("link", name="Todos").click()
     expect(page).to_have_url(re.compile(r"/todos/$"))
-    wait_connected(page, "websocket")
+    assert wait_connected(page) == "websocket"
     expect(page.locator("#transport-badge")).to_have_text("websocket")
+
+
+def test_badge_shows_the_transport_in_use(open_page: Open, transport: str) -> None:
+    page = open_page("/")
+    expect(page.locator("#transport-badge")).to_have_text(transport)
+    assert [e["transport"] for e in events(page, "connected")] == [transport]
 
 
 # --- counter ---------------------------------------------------------------------------------
@@ -83,7 +100,7 @@ def test_counter_click_updates_the_count_by_page_morph(open_page: Open) -> None:
     successes = wait_for_events(page, "success", target="CounterReflex#increment", count=3)
     assert len(successes) == 3
     # The badge is data-reflex-permanent: page morphs leave what the client wrote in it.
-    expect(page.locator("#transport-badge")).to_have_text("websocket")
+    expect(page.locator("#transport-badge")).to_have_text(page.evaluate("Sockpuppet.transport"))
 
     page.reload()
     expect(page.locator("#count")).to_have_text("10")
