@@ -1,9 +1,8 @@
 """Fixtures for the whole suite: Django in-process, and the real parts (uvicorn, Redis, Chromium).
 
 In-process tests run against ``tests.settings`` (the test app in ``tests/testapp``) with a
-throwaway SQLite file. Tests that need the real thing ask for
-``server`` (uvicorn serving the demo), ``redis_server`` and ``page`` (Chromium); helpers live
-in ``tests/support``.
+throwaway SQLite file. Tests that need the real thing ask for ``server`` (uvicorn serving
+the demo), ``redis_server`` and ``page`` (Chromium); the helpers live in ``tests/support``.
 """
 
 from __future__ import annotations
