@@ -29,6 +29,10 @@ class SlowConsumer(Exception):
     """A subscription's queue filled up: its connection is cut and recovers by resume."""
 
 
+class BusUnavailable(Exception):
+    """The backend (Redis) cannot be reached; the message names it."""
+
+
 class Subscription:
     """A connection's view of the bus: the streams it follows and a bounded queue."""
 
@@ -99,6 +103,9 @@ class Bus:
     """Publish to streams; subscribe to streams from a cursor."""
 
     write_only = False
+    # True when the backend's own publishes come back through ``_listen`` (Redis pub/sub):
+    # ``publish`` then leaves local delivery to them, so nothing arrives twice.
+    hears_itself = False
 
     def __init__(
         self,
@@ -119,7 +126,8 @@ class Bus:
     async def publish(self, stream: str, message: Message, *, durable: bool = True) -> Message:
         """Append ``message`` to ``stream`` (durable: with a position and history) and deliver it."""
         published = await self._append(stream, message, durable)
-        await self._arrived(stream, published)
+        if not self.hears_itself:
+            await self._arrived(stream, published)
         return published
 
     async def subscribe(
@@ -148,7 +156,8 @@ class Bus:
         raise NotImplementedError
 
     async def _listen(self, stream: str) -> None:
-        """Start receiving announcements of ``stream`` from other processes."""
+        """Receive announcements of ``stream`` from other processes; called for each new
+        follower, it returns once they flow (so a catch-up read after it misses nothing)."""
 
     async def _unlisten(self, stream: str) -> None:
         """Stop receiving announcements of ``stream``."""
@@ -167,12 +176,13 @@ class Bus:
             if stream in subscription.positions or stream in subscription._catching_up:
                 continue
             subscription._catching_up[stream] = []
-            first = stream not in self._followers
             self._followers.setdefault(stream, set()).add(subscription)
             try:
-                if first:
-                    await self._listen(stream)
+                await self._listen(stream)
                 await self._catch_up(subscription, stream, cursor.get(stream))
+            except BaseException:
+                await self._drop(subscription, stream)  # no follower left behind by a failure
+                raise
             finally:
                 waiting = subscription._catching_up.pop(stream)
             for message in waiting:
@@ -200,9 +210,30 @@ class Bus:
             self._resync(subscription, stream, now, f"messages of {stream} after {last} were lost")
             return
         for message in messages:
-            if last < message["position"] < upto:
-                last = subscription.positions[stream] = message["position"]
+            # Compared with the subscription's position now, not when the read began: a
+            # live message may have filled the same gap meanwhile.
+            if subscription.positions.get(stream, last) < message["position"] < upto:
+                subscription.positions[stream] = message["position"]
                 subscription.put(message)
+
+    async def _missed(self, stream: str) -> None:
+        """Announcements of ``stream`` may have been lost (the backend reconnected): bring
+        every follower up to the stream's last position from history, or resync."""
+        followers = [
+            s
+            for s in self._followers.get(stream, ())
+            if stream in s.positions and stream not in s._catching_up
+        ]
+        if not followers:
+            return
+        _, last = await self._read(stream, max(s.positions[stream] for s in followers))
+        for subscription in followers:
+            position = subscription.positions[stream]
+            if last < position:  # the backend lost the stream (a Redis restart)
+                reason = f"{stream} went back from position {position} to {last}"
+                self._resync(subscription, stream, last, reason)
+            elif last > position:
+                await self._fill_gap(subscription, stream, position, last + 1)
 
     def _resync(self, subscription: Subscription, stream: str, last: int, reason: str) -> None:
         logger.info("resync: %s", reason)
@@ -213,10 +244,13 @@ class Bus:
 
     async def _unfollow(self, subscription: Subscription) -> None:
         for stream in list(subscription.positions):
-            followers = self._followers.get(stream)
-            if followers is None:
-                continue
-            followers.discard(subscription)
-            if not followers:
-                del self._followers[stream]
-                await self._unlisten(stream)
+            await self._drop(subscription, stream)
+
+    async def _drop(self, subscription: Subscription, stream: str) -> None:
+        followers = self._followers.get(stream)
+        if followers is None or subscription not in followers:
+            return
+        followers.discard(subscription)
+        if not followers:
+            del self._followers[stream]
+            await self._unlisten(stream)

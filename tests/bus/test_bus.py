@@ -1,23 +1,11 @@
-"""Streams with positions and history: resume exactly, or resync (DESIGN §6)."""
+"""Streams with positions and history: resume exactly, or resync (DESIGN §6), on every bus."""
 
 import asyncio
 
 import pytest
 
 from sockpuppet.bus import SlowConsumer
-from sockpuppet.bus.memory import MemoryBus
-
-
-@pytest.fixture
-def bus():
-    return MemoryBus(history_length=5, max_queue=10)
-
-
-async def drain(subscription):
-    messages = []
-    while (message := subscription.get_nowait()) is not None:
-        messages.append(message)
-    return messages
+from tests.bus.conftest import drain, receive, settled
 
 
 async def test_positions_grow_per_stream(bus):
@@ -26,11 +14,21 @@ async def test_positions_grow_per_stream(bus):
     assert (await bus.publish("b", {"n": 1}))["position"] == 1
 
 
+async def test_a_message_arrives_as_published(bus):
+    subscription = await bus.subscribe(["a"])
+    message = {"type": "operations", "operations": [], "detail": {"x": None, "y": [1, "é"]}}
+    published = await bus.publish("a", message)
+    assert published == {**message, "stream": "a", "position": 1}
+    assert await receive(subscription) == [published]
+
+
 async def test_a_new_subscription_starts_from_now(bus):
     await bus.publish("a", {"n": 1})
     subscription = await bus.subscribe(["a"])
     await bus.publish("a", {"n": 2})
-    assert [m["n"] for m in await drain(subscription)] == [2]
+    assert [m["n"] for m in await receive(subscription)] == [2]
+    await settled(bus)
+    assert drain(subscription) == []
 
 
 async def test_resume_from_a_cursor_delivers_exactly_what_was_missed(bus):
@@ -38,37 +36,42 @@ async def test_resume_from_a_cursor_delivers_exactly_what_was_missed(bus):
         await bus.publish("a", {"n": n})
     subscription = await bus.subscribe(["a"], {"a": 2})
     await bus.publish("a", {"n": 5})
-    assert [m["n"] for m in await drain(subscription)] == [3, 4, 5]
+    assert [m["n"] for m in await receive(subscription, 3)] == [3, 4, 5]
+    await settled(bus)
+    assert drain(subscription) == []
 
 
 async def test_a_gap_history_cannot_fill_ends_in_resync(bus):
     for n in range(1, 10):
         await bus.publish("a", {"n": n})
     subscription = await bus.subscribe(["a"], {"a": 1})
-    [message] = await drain(subscription)
+    [message] = drain(subscription)
     assert message["type"] == "resync"
     await bus.publish("a", {"n": 10})
-    assert [m["n"] for m in await drain(subscription)] == [10]
+    assert [m["n"] for m in await receive(subscription)] == [10]
 
 
 async def test_a_cursor_ahead_of_the_stream_resyncs(bus):
     """A server restart with the memory bus forgets every stream."""
     subscription = await bus.subscribe(["a"], {"a": 7})
-    assert [m["type"] for m in await drain(subscription)] == ["resync"]
+    assert [m["type"] for m in drain(subscription)] == ["resync"]
 
 
 async def test_non_durable_messages_have_no_position_and_no_history(bus):
     subscription = await bus.subscribe(["a"])
     await bus.publish("a", {"type": "pong"}, durable=False)
-    assert await drain(subscription) == [{"type": "pong"}]
+    assert await receive(subscription) == [{"type": "pong"}]
+    await settled(bus)
+    assert drain(subscription) == []  # once, though the Redis bus hears its own publish
     later = await bus.subscribe(["a"], {"a": 0})
-    assert await drain(later) == []
+    assert drain(later) == []
 
 
 async def test_a_slow_subscription_is_cut_not_grown(bus):
     subscription = await bus.subscribe(["a"])
     for n in range(20):
         await bus.publish("a", {"n": n})
+    await settled(bus)
     with pytest.raises(SlowConsumer):
         for _ in range(20):
             await asyncio.wait_for(subscription.get(), 1)
@@ -79,7 +82,8 @@ async def test_unsubscribed_streams_stop_delivering(bus):
     subscription = await bus.subscribe(["a"])
     await subscription.close()
     await bus.publish("a", {"n": 1})
-    assert await drain(subscription) == []
+    await settled(bus)
+    assert drain(subscription) == []
 
 
 async def test_claims_are_granted_once(bus):

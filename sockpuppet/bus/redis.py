@@ -1,0 +1,305 @@
+"""The Redis bus: any process publishes, the process holding the connection delivers.
+
+Each stream has three names sharing one hash tag, so they live on one Redis Cluster slot:
+``sockpuppet:{<stream>}:pos`` (its last position, a counter), ``sockpuppet:{<stream>}:log``
+(its history, a Redis Stream whose entry ids are ``<position>-0``) and the pub/sub
+channel ``sockpuppet:{<stream>}``. A durable publish is one Lua script, so a position,
+its history entry and its announcement cannot part: a subscriber that sees position 7
+after 5 knows 6 is in the log and reads it (the routing in ``base.py`` does that).
+
+Pub/sub is the only way a message reaches a subscriber, including one in the publishing
+process (``hears_itself``): one order for everyone, and non-durable messages (which have
+no position to deduplicate by) arrive once. One pub/sub connection per process; its
+reader task reconnects with backoff, resubscribes, and asks the routing to recover what
+was announced meanwhile (``Bus._missed``: fill from history, or resync).
+
+A process that never subscribes (a Celery worker) never opens the pub/sub connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import AsyncGenerator, Awaitable
+from contextlib import suppress
+from typing import Any, NoReturn, TypeVar
+from urllib.parse import urlsplit
+
+from redis import exceptions as errors
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff, NoBackoff
+
+from sockpuppet.bus.base import Bus, BusUnavailable, Message
+
+logger = logging.getLogger("sockpuppet.bus")
+
+T = TypeVar("T")
+
+# KEYS: position, log. ARGV: the message's JSON up to its position, history length, TTL
+# in ms, channel. The position is spliced into the JSON rather than decoded and encoded
+# with cjson, which would turn empty lists into objects.
+APPEND = """
+local position = redis.call('INCR', KEYS[1])
+local message = ARGV[1] .. position .. '}'
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], position .. '-0', 'm', message)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('PUBLISH', ARGV[4], message)
+return position
+"""
+APPEND_SHA = hashlib.sha1(APPEND.encode()).hexdigest()
+
+PREFIX = "sockpuppet:{"
+UNREACHABLE = (errors.ConnectionError, errors.TimeoutError, OSError)
+RECONNECT_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)  # then 2 s until Redis is back
+SUBSCRIBE_TIMEOUT = 10.0
+
+
+def channel(stream: str) -> str:
+    return f"{PREFIX}{stream}}}"
+
+
+def position_key(stream: str) -> str:
+    return f"{PREFIX}{stream}}}:pos"
+
+
+def log_key(stream: str) -> str:
+    return f"{PREFIX}{stream}}}:log"
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
+
+
+class RedisBus(Bus):
+    """Streams in Redis: history in Redis Streams, announcements over pub/sub."""
+
+    hears_itself = True
+
+    def __init__(self, url: str, *, write_only: bool = False, **options: Any) -> None:
+        super().__init__(url, **options)
+        self.write_only = write_only
+        self._where = redacted(url)
+        self._clients: dict[
+            asyncio.AbstractEventLoop, tuple[Redis, AsyncGenerator[None, None]]
+        ] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._pubsub: PubSub | None = None
+        self._followed: set[str] = set()  # streams this process listens to
+        self._live: set[str] = set()  # ... whose SUBSCRIBE Redis confirmed on this connection
+        self._confirming: dict[str, asyncio.Future[None]] = {}
+
+    # Publishing and reading: the connection pool of the running loop.
+
+    async def _append(self, stream: str, message: Message, durable: bool) -> Message:
+        client = await self._client()
+        if not durable:
+            await self._call(client.publish(channel(stream), json.dumps(message)))
+            return message
+        fields = {k: v for k, v in message.items() if k != "position"}
+        head = json.dumps({**fields, "stream": stream}, separators=(",", ":"))[:-1]
+        keys_and_args = (
+            position_key(stream),
+            log_key(stream),
+            head + ',"position":',
+            self.history_length,
+            int(self.history_ttl * 1000),
+            channel(stream),
+        )
+        try:
+            position = await self._call(client.evalsha(APPEND_SHA, 2, *keys_and_args))
+        except errors.NoScriptError:  # first use on this server, or Redis restarted
+            position = await self._call(client.eval(APPEND, 2, *keys_and_args))
+        return {**fields, "stream": stream, "position": int(position)}
+
+    async def _read(self, stream: str, after: int) -> tuple[list[Message] | None, int]:
+        client = await self._client()
+        async with client.pipeline(transaction=True) as pipe:
+            pipe.get(position_key(stream))
+            pipe.xrange(log_key(stream), min=f"{after + 1}-0", count=self.history_length)
+            raw_last, entries = await self._call(pipe.execute())
+        last = int(raw_last or 0)
+        if last == 0:
+            return ([] if after == 0 else None), 0
+        if after >= last:
+            return [], last
+        # MAXLEN ~ keeps at least history_length entries; serve exactly that many, as the
+        # memory bus does, so a client gets the same answer from either.
+        if after + 1 <= last - self.history_length or not entries:
+            return None, last
+        if int(entries[0][0].split(b"-")[0]) != after + 1:
+            return None, last
+        return [json.loads(fields[b"m"]) for _, fields in entries], last
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        client = await self._client()
+        claimed = client.set(f"sockpuppet:claim:{key}", 1, nx=True, px=int(ttl * 1000))
+        return bool(await self._call(claimed))
+
+    async def _client(self) -> Redis:
+        """This event loop's client. ``async_to_sync`` (a Celery task's ``broadcast()``)
+        runs each call in a new loop, and connections cannot cross loops."""
+        loop = asyncio.get_running_loop()
+        if loop not in self._clients:
+            # Retried briefly: a pooled connection may be stale after a Redis restart.
+            # Not on timeouts, where the script may have run already.
+            retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), 2, (errors.ConnectionError,))
+            client = Redis.from_url(self.url, retry=retry)
+            closer = self._close_with_loop(loop, client)
+            self._clients[loop] = (client, closer)
+            await anext(closer)
+        return self._clients[loop][0]
+
+    async def _close_with_loop(
+        self, loop: asyncio.AbstractEventLoop, client: Redis
+    ) -> AsyncGenerator[None, None]:
+        # An async generator left suspended is closed by the loop's shutdown_asyncgens(),
+        # which asyncio.run() awaits before closing the loop: the client closes in its loop.
+        try:
+            yield
+        finally:
+            self._clients.pop(loop, None)
+            await client.aclose()
+
+    async def _call(self, command: Awaitable[T]) -> T:
+        try:
+            return await command
+        except UNREACHABLE as exc:
+            self._unreachable(exc)
+
+    def _unreachable(self, exc: BaseException) -> NoReturn:
+        logger.error("Redis bus: Redis at %s is unreachable (%s)", self._where, exc)
+        raise BusUnavailable(f"Redis at {self._where} is unreachable: {exc}") from exc
+
+    # Listening: one pub/sub connection and one reader task per process.
+
+    async def _listen(self, stream: str) -> None:
+        if self.write_only:
+            raise RuntimeError("This RedisBus is write-only: it publishes, it cannot subscribe.")
+        self._followed.add(stream)
+        if stream in self._live:
+            return
+        confirmed = self._confirming.get(stream)
+        if confirmed is None:
+            confirmed = self._confirming[stream] = asyncio.get_running_loop().create_future()
+            if self._pubsub is not None:
+                # Not connected: the reader subscribes every followed stream on (re)connect.
+                # Failed: the reader notices the lost connection and does the same.
+                with suppress(*UNREACHABLE):
+                    await self._pubsub.subscribe(channel(stream))
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read_announcements(), name="redis-bus")
+        try:
+            await asyncio.wait_for(asyncio.shield(confirmed), SUBSCRIBE_TIMEOUT)
+        except TimeoutError:
+            self._unreachable(TimeoutError(f"SUBSCRIBE not confirmed in {SUBSCRIBE_TIMEOUT} s"))
+
+    async def _unlisten(self, stream: str) -> None:
+        self._followed.discard(stream)
+        self._live.discard(stream)
+        confirmed = self._confirming.pop(stream, None)
+        if confirmed is not None:
+            confirmed.cancel()  # its follower is gone; a later _listen subscribes afresh
+        if self._pubsub is not None:
+            with suppress(*UNREACHABLE):
+                await self._pubsub.unsubscribe(channel(stream))
+
+    async def _read_announcements(self) -> None:
+        """The reader task: connect, subscribe every followed stream, deliver; on a lost
+        connection, back off and start again; give up once nothing is followed."""
+        failures = 0
+        # No retries inside redis-py: a lost connection surfaces here, where resubscribing
+        # is followed by recovering what was missed.
+        listener = Redis.from_url(self.url, retry=Retry(NoBackoff(), 0, supported_errors=()))
+        try:
+            while True:
+                pubsub = listener.pubsub()
+                try:
+                    await pubsub.connect()
+                    self._pubsub = pubsub  # from here on, _listen subscribes by itself
+                    if self._followed:
+                        await pubsub.subscribe(*map(channel, self._followed))
+                    if failures:
+                        logger.info("Redis bus: reconnected to %s", self._where)
+                    failures = 0
+                    await self._deliver(pubsub)
+                except (*UNREACHABLE, BusUnavailable) as exc:
+                    self._disconnected(exc, failures)
+                finally:
+                    self._pubsub = None
+                    self._live.clear()
+                    await pubsub.aclose()
+                await asyncio.sleep(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)])
+                failures += 1
+                if not self._followed:  # every follower gave up while Redis was away
+                    self._reader = None  # the next _listen starts a new reader
+                    return
+        finally:
+            await listener.aclose()
+
+    async def _deliver(self, pubsub: PubSub) -> NoReturn:
+        """Hand each announcement to the routing, in order. Every third of the history TTL,
+        renew the position keys of followed streams: an idle stream whose counter expired
+        would start again at 1, and its followers would drop that as already seen."""
+        loop = asyncio.get_running_loop()
+        every = max(self.history_ttl / 3, 0.1)
+        renew_at = loop.time() + every
+        while True:
+            message = await pubsub.get_message(timeout=max(renew_at - loop.time(), 0))
+            try:
+                await self._handle(message)
+            except BusUnavailable:
+                raise
+            except Exception:
+                logger.exception("Redis bus: could not deliver %r", message)
+            if loop.time() >= renew_at:
+                client = await self._client()
+                async with client.pipeline(transaction=False) as pipe:
+                    for stream in self._followed:
+                        pipe.pexpire(position_key(stream), int(self.history_ttl * 1000))
+                    await self._call(pipe.execute())
+                renew_at = loop.time() + every
+
+    async def _handle(self, message: dict[str, Any] | None) -> None:
+        if message is None or message["type"] not in ("message", "subscribe"):
+            return
+        stream = message["channel"].decode()[len(PREFIX) : -1]
+        if message["type"] == "message":
+            await self._arrived(stream, json.loads(message["data"]))
+            return
+        if stream not in self._followed:
+            return
+        self._live.add(stream)
+        confirmed = self._confirming.pop(stream, None)
+        if confirmed is not None and not confirmed.done():
+            confirmed.set_result(None)
+        # A resubscription: what was announced while the connection was down is in history.
+        await self._missed(stream)
+
+    def _disconnected(self, exc: BaseException, failures: int) -> None:
+        log = logger.warning if failures == 0 else logger.debug
+        log("Redis bus: no pub/sub connection to %s (%s); retrying", self._where, exc)
+        error = BusUnavailable(f"Redis at {self._where} is unreachable: {exc}")
+        for stream, confirmed in list(self._confirming.items()):
+            del self._confirming[stream]
+            if not confirmed.done():
+                confirmed.set_exception(error)
+
+    async def close(self) -> None:
+        """Stop the reader and close this loop's connections."""
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+            self._reader = None
+        entry = self._clients.get(asyncio.get_running_loop())
+        if entry is not None:
+            await entry[1].aclose()

@@ -1,0 +1,189 @@
+"""The Redis bus across processes: each RedisBus instance stands for a process.
+
+What pub/sub alone cannot promise (a message dropped on the hop, a lost connection, a
+restarted Redis) is recovered from history by position, or ends in resync.
+"""
+
+import asyncio
+import logging
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from sockpuppet.bus.base import BusUnavailable
+from sockpuppet.bus.redis import RedisBus, position_key
+from tests.bus.conftest import append_silently, drain, receive
+from tests.support.processes import free_port
+
+
+async def test_a_subscriber_in_another_process_receives_in_order(redis_bus):
+    publisher, subscriber = redis_bus(), redis_bus()
+    subscription = await subscriber.subscribe(["room"])
+    for n in range(1, 4):
+        await publisher.publish("room", {"n": n})
+    messages = await receive(subscription, 3)
+    assert [(m["n"], m["position"], m["stream"]) for m in messages] == [
+        (1, 1, "room"),
+        (2, 2, "room"),
+        (3, 3, "room"),
+    ]
+
+
+async def test_a_message_lost_on_the_pub_sub_hop_is_read_from_history(redis_bus, clean_redis):
+    publisher, subscriber = redis_bus(), redis_bus()
+    subscription = await subscriber.subscribe(["a"])
+    append_silently(clean_redis, "a", {"n": 1})
+    await publisher.publish("a", {"n": 2})
+    assert [(m["n"], m["position"]) for m in await receive(subscription, 2)] == [(1, 1), (2, 2)]
+
+
+async def test_a_gap_longer_than_history_ends_in_resync(redis_bus, clean_redis):
+    publisher, subscriber = redis_bus(history_length=5), redis_bus(history_length=5)
+    subscription = await subscriber.subscribe(["a"])
+    for n in range(1, 8):
+        append_silently(clean_redis, "a", {"n": n}, history_length=5)
+    await publisher.publish("a", {"n": 8})
+    [resync] = await receive(subscription)
+    assert resync["type"] == "resync"
+    await publisher.publish("a", {"n": 9})
+    assert [m["n"] for m in await receive(subscription)] == [9]
+
+
+async def test_a_thousand_messages_arrive_once_in_order(redis_bus):
+    publisher, subscriber = redis_bus(), redis_bus(max_queue=2000)
+    subscription = await subscriber.subscribe(["a"])
+
+    async def publish() -> None:
+        for n in range(1000):
+            await publisher.publish("a", {"n": n})
+
+    publishing = asyncio.create_task(publish())
+    messages = await receive(subscription, 1000)
+    await publishing
+    assert [m["n"] for m in messages] == list(range(1000))
+    assert [m["position"] for m in messages] == list(range(1, 1001))
+    await publisher.publish("a", {"n": "last"})
+    assert [m["n"] for m in await receive(subscription)] == ["last"]
+    assert drain(subscription) == []
+
+
+async def test_a_client_resumes_on_another_process(redis_bus):
+    first, second = redis_bus(), redis_bus()
+    for n in range(1, 5):
+        await first.publish("c.1", {"n": n})
+    subscription = await second.subscribe(["c.1"], {"c.1": 2})
+    await first.publish("c.1", {"n": 5})
+    assert [m["n"] for m in await receive(subscription, 3)] == [3, 4, 5]
+
+
+async def test_a_cursor_older_than_history_on_another_process_resyncs(redis_bus):
+    first, second = redis_bus(history_length=5), redis_bus(history_length=5)
+    for n in range(1, 10):
+        await first.publish("c.1", {"n": n})
+    subscription = await second.subscribe(["c.1"], {"c.1": 1})
+    assert [m["type"] for m in drain(subscription)] == ["resync"]
+
+
+async def test_a_claim_holds_across_processes(redis_bus):
+    first, second = redis_bus(), redis_bus()
+    assert await first.claim("reflex:c.1:r1", 60)
+    assert not await second.claim("reflex:c.1:r1", 60)
+
+
+async def test_a_lost_pub_sub_connection_is_recovered_from_history(redis_bus, clean_redis):
+    publisher, subscriber = redis_bus(), redis_bus()
+    subscription = await subscriber.subscribe(["a"])
+    await publisher.publish("a", {"n": 1})
+    await receive(subscription)
+    # Without yielding to the event loop: the subscriber is cut off before it can
+    # reconnect, and message 2 is published (silently) while it is away.
+    with clean_redis.client() as client:
+        client.client_kill_filter(_type="pubsub")
+    append_silently(clean_redis, "a", {"n": 2})
+    assert [m["n"] for m in await receive(subscription)] == [2]
+    await publisher.publish("a", {"n": 3})
+    assert [m["n"] for m in await receive(subscription)] == [3]
+
+
+async def test_a_restarted_redis_ends_in_resync_then_delivers_again(redis_bus, redis_server):
+    """The test Redis keeps nothing on disk: after a restart every stream starts over."""
+    publisher, subscriber = redis_bus(), redis_bus()
+    subscription = await subscriber.subscribe(["a"])
+    for n in range(1, 4):
+        await publisher.publish("a", {"n": n})
+    await receive(subscription, 3)
+    await asyncio.to_thread(redis_server.restart)
+    [resync] = await receive(subscription)
+    assert resync["type"] == "resync"
+    await publisher.publish("a", {"n": 4})
+    [message] = await receive(subscription)
+    assert (message["n"], message["position"]) == (4, 1)
+    assert subscriber._reader is not None and not subscriber._reader.done()
+
+
+async def test_an_idle_followed_stream_keeps_its_position(redis_bus):
+    """Its position key would expire with the history TTL and the stream would start
+    again at 1, a position its followers drop as already seen."""
+    publisher, subscriber = redis_bus(history_ttl=0.3), redis_bus(history_ttl=0.3)
+    subscription = await subscriber.subscribe(["a"])
+    await publisher.publish("a", {"n": 1})
+    await receive(subscription)
+    await asyncio.sleep(1)  # idle for three TTLs: time passing is what is tested
+    await publisher.publish("a", {"n": 2})
+    assert [(m["n"], m["position"]) for m in await receive(subscription)] == [(2, 2)]
+
+
+async def test_a_stream_nobody_follows_expires(redis_bus, clean_redis):
+    bus = redis_bus(history_ttl=60)
+    await bus.publish("a", {"n": 1})
+    with clean_redis.client() as client:
+        assert 0 < client.pttl(position_key("a")) <= 60_000
+
+
+async def test_unreachable_redis_is_a_clear_error(caplog):
+    url = f"redis://:secret@127.0.0.1:{free_port()}/0"
+    bus = RedisBus(url)
+    try:
+        with pytest.raises(BusUnavailable, match=r"Redis at redis://:\*\*\*@127\.0\.0\.1:\d+/0"):
+            await bus.publish("a", {"n": 1})
+        with pytest.raises(BusUnavailable):
+            await bus.claim("r1", 60)
+        with pytest.raises(BusUnavailable):
+            await bus.subscribe(["a"])
+        assert bus._followers == {}  # the failed subscription was not left behind
+    finally:
+        await bus.close()
+    assert "unreachable" in caplog.text
+    assert "secret" not in caplog.text
+
+
+async def test_a_write_only_bus_publishes_without_listening(redis_bus):
+    worker, server = redis_bus(write_only=True), redis_bus()
+    subscription = await server.subscribe(["a"])
+    await worker.publish("a", {"n": 1})
+    assert [m["n"] for m in await receive(subscription)] == [1]
+    assert worker._reader is None
+    with pytest.raises(RuntimeError, match="write-only"):
+        await worker.subscribe(["b"])
+
+
+def test_publishing_from_sync_code_uses_each_event_loop(clean_redis):
+    """async_to_sync (a Celery task's broadcast) runs each call in a new event loop;
+    connections of a closed loop cannot be reused, nor left open."""
+    bus = RedisBus(clean_redis.url, write_only=True)
+    publish = async_to_sync(bus.publish)
+    assert publish("a", {"n": 1})["position"] == 1
+    assert publish("a", {"n": 2})["position"] == 2
+    assert bus._clients == {}
+
+
+async def test_the_log_says_when_the_pub_sub_connection_is_lost(redis_bus, clean_redis, caplog):
+    subscriber = redis_bus()
+    subscription = await subscriber.subscribe(["a"])
+    with caplog.at_level(logging.INFO, logger="sockpuppet.bus"):
+        with clean_redis.client() as client:
+            client.client_kill_filter(_type="pubsub")
+        append_silently(clean_redis, "a", {"n": 1})
+        await receive(subscription)
+    assert "no pub/sub connection" in caplog.text
+    assert "reconnected" in caplog.text
