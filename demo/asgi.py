@@ -6,4 +6,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
 
 from sockpuppet.asgi import get_asgi_application
 
-application = get_asgi_application()
+# The demo serves its static files itself, also with DEBUG off (benchmarks run it so).
+application = get_asgi_application(serve_static=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 
@@ -26,6 +27,10 @@ class Connection:
     # Cookies reflexes set (a new session, a login): HTTP transports pass them on to the
     # browser with their answer; all transports use them for the connection's next reflexes.
     set_cookies: SimpleCookie = field(default_factory=SimpleCookie)
+    # Streams followed besides its own: its session's and user's, and named streams.
+    extra_streams: list[str] = field(default_factory=list)
+    # Set by a transport that can add a stream to its live subscription (WebSocket).
+    follow: Callable[[str], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         if not self.cookies:
@@ -39,6 +44,11 @@ class Connection:
     def stream(self) -> str:
         """The connection's own stream: reflex answers go here."""
         return f"c.{self.id}"
+
+    @property
+    def streams(self) -> list[str]:
+        """Every stream the connection follows, its own first."""
+        return [self.stream, *self.extra_streams]
 
     def cursor(self, since: dict[str, int]) -> dict[str, int]:
         """The positions to resume from: the client's, and for the connection's own stream

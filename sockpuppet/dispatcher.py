@@ -16,7 +16,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
-from sockpuppet import protocol, runner
+from sockpuppet import protocol, runner, streams
 from sockpuppet.bus import Bus
 from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
@@ -70,13 +70,19 @@ class Dispatcher:
     async def _handle_control(self, message: ClientMessage) -> None:
         if message["type"] == "ping":
             await self._send({"type": "pong", "id": message["id"]})
-        elif message["type"] in ("subscribe", "unsubscribe"):
-            await self._send(
-                {
-                    "type": "error",
-                    "message": f"{message['type']} is not available on this server yet.",
-                }
-            )
+        elif message["type"] == "subscribe":
+            await self._subscribe(message["stream"])
+
+    async def _subscribe(self, token: str) -> None:
+        """Follow a named stream the page was given. Over WebSocket at once; the HTTP
+        transports' clients name their streams on every poll and stream request instead."""
+        try:
+            stream = streams.verify(token)
+        except streams.StreamError as exc:
+            await self._send({"type": "error", "message": str(exc)})
+            return
+        if self.connection.follow is not None:
+            await self.connection.follow(stream)
 
     async def _enqueue(self, message: ReflexMessage) -> None:
         if self._pending.qsize() >= settings.MAX_PENDING_REFLEXES:
@@ -98,9 +104,9 @@ class Dispatcher:
         return await self.bus.claim(f"reflex:{self.connection.id}:{message['id']}", CLAIM_TTL)
 
     async def _work(self) -> None:
-        while True:
-            message = await self._pending.get()
-            await self._answer(message)
+        """Run queued reflexes in order; end when none is left (the next one starts anew)."""
+        while not self._pending.empty():
+            await self._answer(self._pending.get_nowait())
 
     async def _answer(self, message: ReflexMessage) -> None:
         started = time.perf_counter()

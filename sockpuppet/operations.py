@@ -34,6 +34,8 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "replace_state": ("url",),
     "redirect_to": ("url",),
     "reload": (),
+    "dispatch_event": (),
+    "console_log": (),
 }
 
 

@@ -181,6 +181,13 @@ def parse_cursor(value: Any) -> dict[str, int]:
     return dict(value)
 
 
+def welcome(origin: dict[str, int]) -> dict[str, Any]:
+    """The first message on a connection (and of every long-poll answer): a heartbeat
+    carrying the positions following began at, so the client's cursor covers every
+    stream it follows, also those that have sent it nothing yet."""
+    return {"type": "heartbeat", "since": dict(origin)}
+
+
 def encode(message: dict[str, Any]) -> str:
     """Serialize one server message compactly."""
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)

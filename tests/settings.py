@@ -44,9 +44,7 @@ DATABASES = {
         "NAME": os.environ.get("TESTS_DB", str(BASE_DIR / "tests.sqlite3")),
     }
 }
-SESSION_ENGINE = os.environ.get(
-    "TESTS_SESSION_ENGINE", "django.contrib.sessions.backends.signed_cookies"
-)
+SESSION_ENGINE = os.environ.get("TESTS_SESSION_ENGINE", "django.contrib.sessions.backends.db")
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 STATIC_URL = "/static/"
 USE_TZ = True

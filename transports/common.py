@@ -12,7 +12,7 @@ from django.conf import settings as django_settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils.module_loading import import_string
 
-from sockpuppet import tokens
+from sockpuppet import streams, tokens
 from sockpuppet.connection import Connection
 from sockpuppet.origins import origin_allowed
 
@@ -42,15 +42,18 @@ def _load_session(scope: Scope) -> SessionBase:
     morsel = jar.get(django_settings.SESSION_COOKIE_NAME)
     store = import_string(django_settings.SESSION_ENGINE).SessionStore
     session: SessionBase = store(session_key=morsel.value if morsel else None)
-    session.load() if morsel else None
+    session.keys()  # loads it here, in a thread: a database session may not load on the loop
     return session
 
 
 async def authenticate(scope: Scope, token: str, transport: str) -> Connection:
-    """The connection a token opens for the scope's session; raises ``TokenError``."""
+    """The connection a token opens for the scope's session; raises ``TokenError``, or
+    ``StreamError`` for a bad token among the named streams of the ``streams`` parameter."""
     session = await sync_to_async(_load_session, thread_sensitive=False)(scope)
     connection_id = tokens.verify(token, session)
+    named = [streams.verify(t) for t in query(scope).get("streams", "").split(",") if t]
     return Connection(
+        extra_streams=[*streams.of_session(session), *dict.fromkeys(named)],
         id=connection_id,
         transport=transport,
         headers=list(scope.get("headers", [])),
@@ -77,6 +80,8 @@ async def open_http(scope: Scope, transport: str) -> Connection:
         return await authenticate(scope, query(scope).get("token", ""), transport)
     except tokens.TokenError as exc:
         raise Refused(401, str(exc)) from None
+    except streams.StreamError as exc:
+        raise Refused(403, str(exc)) from None
 
 
 def refusal(exc: Refused) -> Any:

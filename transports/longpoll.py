@@ -1,6 +1,7 @@
 """The long-poll transport: ``GET poll?since=`` holds until messages exist or time is up.
 
-It answers a JSON array (possibly empty). The next poll's ``since`` acknowledges the
+It answers a JSON array: a ``heartbeat`` carrying ``since`` (where following each stream
+began, see ``protocol.welcome``), then the messages, if any. The next poll's ``since`` acknowledges the
 previous batch: a batch whose response was lost on the way is simply delivered again
 from history, because the client's cursor never moved past it. Client messages go by
 ``POST send``, shared with SSE.
@@ -16,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from sockpuppet.bus import Message, SlowConsumer, get_bus
 from sockpuppet.conf import settings
-from sockpuppet.protocol import ProtocolError, parse_cursor
+from sockpuppet.protocol import ProtocolError, parse_cursor, welcome
 from transports import send
 from transports.common import Refused, open_http, refusal
 
@@ -35,19 +36,20 @@ async def poll_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     except Refused as exc:
         response = refusal(exc)
     else:
-        messages = await _collect(connection.stream, connection.cursor(cursor))
+        messages = await _collect(connection.streams, connection.cursor(cursor))
         response = JSONResponse(messages, headers={"Cache-Control": "no-store"})
     await response(scope, receive, send)
 
 
-async def _collect(stream: str, cursor: dict[str, int]) -> list[Message]:
-    subscription = await get_bus().subscribe([stream], cursor)
+async def _collect(streams: list[str], cursor: dict[str, int]) -> list[Message]:
+    subscription = await get_bus().subscribe(streams, cursor)
     try:
-        messages: list[Message] = []
+        messages: list[Message] = [welcome(subscription.origin)]
         try:
-            messages.append(
-                await asyncio.wait_for(subscription.get(), float(settings.LONGPOLL_TIMEOUT))
-            )
+            first = subscription.get_nowait()
+            if first is None:
+                first = await asyncio.wait_for(subscription.get(), float(settings.LONGPOLL_TIMEOUT))
+            messages.append(first)
             while len(messages) < BATCH and (message := subscription.get_nowait()) is not None:
                 messages.append(message)
         except TimeoutError:

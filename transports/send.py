@@ -34,7 +34,9 @@ async def send_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
             await Dispatcher(connection, get_bus()).run(body)
             response = Response(status_code=202)
             for morsel in connection.set_cookies.values():
-                response.raw_headers.append((b"set-cookie", morsel.OutputString().encode("latin-1")))
+                response.raw_headers.append(
+                    (b"set-cookie", morsel.OutputString().encode("latin-1"))
+                )
     await response(scope, receive, send)
 
 

@@ -24,7 +24,7 @@ from starlette.requests import Request
 
 from sockpuppet.bus import SlowConsumer, Subscription, get_bus
 from sockpuppet.conf import settings
-from sockpuppet.protocol import ProtocolError, encode, parse_cursor
+from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from transports import send
 from transports.common import Refused, open_http, refusal
 
@@ -41,9 +41,9 @@ async def sse_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await refusal(exc)(scope, receive, send)
         return
     cursor = connection.cursor(cursor)
-    subscription = await get_bus().subscribe([connection.stream], cursor)
+    subscription = await get_bus().subscribe(connection.streams, cursor)
     response = EventSourceResponse(
-        _events(subscription, cursor),
+        _events(subscription),
         ping=float(settings.HEARTBEAT),
         ping_message_factory=lambda: ServerSentEvent(data=HEARTBEAT),
     )
@@ -63,11 +63,9 @@ def _cursor(request: Request) -> dict[str, int]:
         raise Refused(400, str(exc)) from None
 
 
-async def _events(
-    subscription: Subscription, cursor: dict[str, int]
-) -> AsyncIterator[ServerSentEvent]:
-    cursor = dict(cursor)
-    yield ServerSentEvent(data=HEARTBEAT, retry=RETRY_MS)
+async def _events(subscription: Subscription) -> AsyncIterator[ServerSentEvent]:
+    cursor = dict(subscription.origin)
+    yield ServerSentEvent(data=encode(welcome(cursor)), id=_event_id(cursor), retry=RETRY_MS)
     while True:
         try:
             message = await subscription.get()
@@ -76,8 +74,12 @@ async def _events(
         event_id = None
         if "position" in message:
             cursor[message["stream"]] = message["position"]
-            event_id = json.dumps(cursor, separators=(",", ":"))
+            event_id = _event_id(cursor)
         yield ServerSentEvent(data=encode(message), id=event_id)
+
+
+def _event_id(cursor: dict[str, int]) -> str:
+    return json.dumps(cursor, separators=(",", ":"))
 
 
 def endpoints() -> dict[tuple[str, str], Any]:

@@ -17,12 +17,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from sockpuppet.bus import SlowConsumer, Subscription, get_bus
 from sockpuppet.conf import settings
 from sockpuppet.dispatcher import Dispatcher
-from sockpuppet.protocol import ProtocolError, encode, parse_cursor
+from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
+from sockpuppet.streams import StreamError
 from sockpuppet.tokens import TokenError
 from transports.common import authenticate, origin_ok, query
 
 CLOSE_BAD_TOKEN = 4001
 CLOSE_BAD_REQUEST = 4002
+CLOSE_FORBIDDEN_STREAM = 4003
 CLOSE_TOO_SLOW = 4008
 
 
@@ -45,13 +47,18 @@ class WebSocketTransport(AsyncWebsocketConsumer):
         except TokenError as exc:
             await self._refuse(CLOSE_BAD_TOKEN, str(exc))
             return
+        except StreamError as exc:
+            await self._refuse(CLOSE_FORBIDDEN_STREAM, str(exc))
+            return
         except ProtocolError as exc:
             await self._refuse(CLOSE_BAD_REQUEST, str(exc))
             return
         bus = get_bus()
         self.dispatcher = Dispatcher(connection, bus)
         await self.accept()
-        self.subscription = await bus.subscribe([connection.stream], connection.cursor(cursor))
+        self.subscription = await bus.subscribe(connection.streams, connection.cursor(cursor))
+        connection.follow = self._follow
+        await self.send(text_data=encode(welcome(self.subscription.origin)))
         self.sender = asyncio.create_task(self._send_loop(self.subscription))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -67,6 +74,10 @@ class WebSocketTransport(AsyncWebsocketConsumer):
                 await self.sender
         if self.subscription is not None:
             await self.subscription.close()
+
+    async def _follow(self, stream: str) -> None:
+        if self.subscription is not None:
+            await self.subscription.add_streams([stream])
 
     async def _refuse(self, code: int, reason: str) -> None:
         await self.accept()

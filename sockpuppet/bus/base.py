@@ -20,6 +20,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from asgiref.sync import async_to_sync
+
 logger = logging.getLogger("sockpuppet.bus")
 
 Message = dict[str, Any]
@@ -39,6 +41,10 @@ class Subscription:
     def __init__(self, bus: Bus, max_queue: int) -> None:
         self.bus = bus
         self.positions: dict[str, int] = {}
+        # Where following each stream began: the client's position, or the stream's last
+        # one for a stream the client had none for. Transports tell the client (a
+        # ``heartbeat`` with ``since``), so its next resume misses nothing in between.
+        self.origin: dict[str, int] = {}
         self._queue: asyncio.Queue[Message | None] = asyncio.Queue()
         self._max_queue = max_queue
         self.overflowed = False
@@ -130,6 +136,15 @@ class Bus:
             await self._arrived(stream, published)
         return published
 
+    def publish_sync(self, stream: str, message: Message) -> Message:
+        """``publish`` for sync code: a view or reflex in the server's thread pool, a Celery
+        task, a management command. Backends bound to an event loop override it."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return async_to_sync(self.publish)(stream, message)
+        raise RuntimeError("publish_sync() called from async code: use `await publish()` instead.")
+
     async def subscribe(
         self, streams: Iterable[str], cursor: dict[str, int] | None = None
     ) -> Subscription:
@@ -190,6 +205,7 @@ class Bus:
 
     async def _catch_up(self, subscription: Subscription, stream: str, since: int | None) -> None:
         messages, last = await self._read(stream, 0 if since is None else since)
+        subscription.origin[stream] = last if since is None else since
         if since is None:
             subscription.positions[stream] = last
             return
@@ -237,6 +253,7 @@ class Bus:
 
     def _resync(self, subscription: Subscription, stream: str, last: int, reason: str) -> None:
         logger.info("resync: %s", reason)
+        subscription.origin[stream] = last
         subscription.positions[stream] = last
         # The resync carries the stream's position: the client's cursor moves there (even
         # backwards, after a restart of a memory bus), so its next resume is not refused again.

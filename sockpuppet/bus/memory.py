@@ -6,12 +6,24 @@ no connections (a Celery worker) cannot reach browsers through it: use the Redis
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+import warnings
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sockpuppet.bus.base import Bus, Message
+from sockpuppet.bus.base import Bus, Message, Subscription
+
+logger = logging.getLogger("sockpuppet.bus")
+
+NO_LISTENERS = (
+    "Broadcast on the memory bus from a process that holds no connections (a Celery "
+    "worker, a management command?): no browser can receive it. Set SOCKPUPPET['BUS'] "
+    "to a Redis URL so every process shares one bus."
+)
 
 
 @dataclass
@@ -33,6 +45,27 @@ class MemoryBus(Bus):
         self._streams: dict[str, _History] = {}
         self._claims: dict[str, float] = {}
         self._appends = 0
+        # The loop of this process's connections, known once one subscribes.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._warned = False
+
+    async def subscribe(
+        self, streams: Iterable[str], cursor: dict[str, int] | None = None
+    ) -> Subscription:
+        self._loop = asyncio.get_running_loop()
+        return await super().subscribe(streams, cursor)
+
+    def publish_sync(self, stream: str, message: Message) -> Message:
+        """From any thread: hand the publish to the loop that serves the connections."""
+        if self._loop is not None and self._loop.is_running():
+            return asyncio.run_coroutine_threadsafe(
+                self.publish(stream, message), self._loop
+            ).result()
+        if not self._warned:
+            self._warned = True
+            warnings.warn(NO_LISTENERS, RuntimeWarning, stacklevel=3)
+            logger.warning(NO_LISTENERS)
+        return super().publish_sync(stream, message)
 
     async def _append(self, stream: str, message: Message, durable: bool) -> Message:
         if not durable:

@@ -11,6 +11,7 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from sockpuppet import streams
 from sockpuppet.conf import settings
 from sockpuppet.protocol import PROTOCOL_VERSION
 
@@ -44,3 +45,12 @@ def sockpuppet_scripts(
     return format_html(
         '{}\n<script src="{}" defer></script>', config_tag, static("sockpuppet/sockpuppet.js")
     )
+
+
+@register.simple_tag
+def sockpuppet_stream(name: str) -> SafeString:
+    """Follow the named stream ``name`` on this page: ``Channel(name)`` reaches it.
+
+    The name is signed; a browser cannot follow a stream it was not given.
+    """
+    return format_html('<span hidden data-sockpuppet-stream="{}"></span>', streams.sign(str(name)))

@@ -24,6 +24,7 @@ class Tab:
     cookies: dict[str, str] = field(default_factory=dict)
     grant: dict[str, Any] = field(default_factory=dict)
     cursor: dict[str, int] = field(default_factory=dict)
+    streams: list[str] = field(default_factory=list)  # signed named-stream tokens
 
     @property
     def cookie_header(self) -> str:
@@ -48,6 +49,8 @@ class Tab:
         )
         if since:
             url += "&since=" + quote(json.dumps(since))
+        if self.streams:
+            url += "&streams=" + quote(",".join(self.streams))
         return url
 
     def connect(
@@ -58,7 +61,10 @@ class Tab:
         since: dict[str, int] | None = None,
     ) -> Any:
         headers = {"Cookie": self.cookie_header, "Origin": origin or self.base_url}
-        return websockets.connect(self.ws_url(token, since), additional_headers=headers)
+        # max_queue=None: frames a test leaves unread must not stall the closing handshake.
+        return websockets.connect(
+            self.ws_url(token, since), additional_headers=headers, max_queue=None
+        )
 
     def reflex(self, target: str | None, *, url: str = "/", **fields: Any) -> dict[str, Any]:
         return {
@@ -78,6 +84,8 @@ class Tab:
 
     def applied(self, message: dict[str, Any]) -> dict[str, Any]:
         """Record a received message in the cursor, as the client does; returns it."""
+        for stream, position in message.get("since", {}).items():
+            self.cursor.setdefault(stream, position)
         if "position" in message:
             self.cursor[message["stream"]] = message["position"]
         return message
@@ -86,9 +94,9 @@ class Tab:
 async def receive(ws: Any, tab: Tab, *, skip: tuple[str, ...] = ("heartbeat",)) -> dict[str, Any]:
     """The next message that is not one of ``skip``."""
     while True:
-        message = json.loads(await ws.recv())
+        message = tab.applied(json.loads(await ws.recv()))
         if message["type"] not in skip:
-            return tab.applied(message)
+            return message
 
 
 class Link:
@@ -108,18 +116,24 @@ class Link:
         self._http = httpx.AsyncClient(
             base_url=self.tab.base_url, cookies=self.tab.cookies, timeout=60
         )
-        if self.transport == "websocket":
-            self._ws = await self.tab.connect(since=self.since)
-        elif self.transport == "sse":
-            self._stream_cm = self._http.stream("GET", self._url("sse", self.since))
-            response = await self._stream_cm.__aenter__()
-            response.raise_for_status()
-            self._events = sse_messages(response)
+        try:
+            if self.transport == "websocket":
+                self._ws = await self.tab.connect(since=self.since)
+            elif self.transport == "sse":
+                self._stream_cm = self._http.stream("GET", self._url("sse", self.since))
+                response = await self._stream_cm.__aenter__()
+                response.raise_for_status()
+                self._events = sse_messages(response)
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         if self._ws is not None:
             await self._ws.close()
+        if self._events is not None:
+            await self._events.aclose()
         if self._stream_cm is not None:
             await self._stream_cm.__aexit__(None, None, None)
         if self._http is not None:
@@ -127,6 +141,8 @@ class Link:
 
     def _url(self, endpoint: str, since: dict[str, int] | None = None) -> str:
         url = f"/sockpuppet/{endpoint}?token={quote(self.tab.grant['token'])}"
+        if self.tab.streams:
+            url += "&streams=" + quote(",".join(self.tab.streams))
         return url + ("&since=" + quote(json.dumps(since)) if since else "")
 
     async def send(self, *messages: dict[str, Any] | str) -> None:
@@ -149,9 +165,9 @@ class Link:
     async def receive(self, skip: tuple[str, ...] = ("heartbeat",)) -> dict[str, Any]:
         """The next message not in ``skip``, recorded in the tab's cursor."""
         while True:
-            message = await self._next()
+            message = self.tab.applied(await self._next())
             if message["type"] not in skip:
-                return self.tab.applied(message)
+                return message
 
     async def _next(self) -> dict[str, Any]:
         if self._ws is not None:

@@ -59,12 +59,13 @@ class AppServer:
             return False
 
 
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    folder = tmp_path_factory.mktemp("app")
+def serve_app(factory: pytest.TempPathFactory, **extra: str) -> AppServer:
+    """A migrated database and a started server; ``extra`` environment for tests.settings."""
+    folder = factory.mktemp("app")
     env = {
         "TESTS_DB": str(folder / "db.sqlite3"),
         "SOCKPUPPET_TRANSPORTS": "websocket,sse,longpoll",
+        **extra,
     }
     subprocess.run(
         [sys.executable, "-m", "django", "migrate", "-v", "0"],
@@ -73,7 +74,13 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
         check=True,
         timeout=120,
     )
-    server = AppServer(folder, env).start()
+    return AppServer(folder, env).start()
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """The test app with database sessions (Django's default)."""
+    server = serve_app(tmp_path_factory)
     yield server
     server.stop()
 

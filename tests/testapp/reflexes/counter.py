@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 
 from sockpuppet import Reflex
+from sockpuppet.channel import Channel
 
 
 class TrackedMixin:
@@ -91,3 +92,20 @@ class Nested:
     class InnerReflex(Reflex):
         def ping(self):
             self.morph_nothing()
+
+
+class BroadcastReflex(Reflex):
+    """Broadcasts from inside a reflex, to the streams a test follows."""
+
+    def shout(self, text):
+        Channel("room").inner_html("#note", text).broadcast()
+        self.morph_nothing()
+
+    def to_my_session(self, text):
+        Channel.for_session(self.session.session_key).text_content("#note", text).broadcast()
+        self.morph_nothing()
+
+    def to_user(self, username, text):
+        user = get_user_model().objects.get(username=username)
+        Channel.for_user(user).text_content("#note", text).broadcast()
+        self.morph_nothing()

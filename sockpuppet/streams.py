@@ -1,0 +1,68 @@
+"""Stream names: who may follow which stream.
+
+A connection follows its own stream (``c.<connection id>``: reflex answers), its session's
+(``s.<digest>``, keyed by the secret kept in the session, so it survives key changes),
+its user's (``u.<pk>``) and the named streams its page was given
+(``{% sockpuppet_stream "room:42" %}``: ``n.room:42``). A page only ever receives a named
+stream as a signed token; a browser cannot follow a stream it was not given, nor another
+person's session or user stream (those are derived on the server, never sent by it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from django.contrib.auth import SESSION_KEY as USER_SESSION_KEY
+from django.contrib.sessions.backends.base import SessionBase
+from django.core import signing
+
+from sockpuppet import tokens
+
+_SALT = "sockpuppet.stream"
+
+
+class StreamError(Exception):
+    """A stream token that is forged or tampered with."""
+
+
+def named(name: str) -> str:
+    return f"n.{name}"
+
+
+def for_user(user: Any) -> str:
+    return f"u.{user.pk}"
+
+
+def for_session(session: SessionBase) -> str | None:
+    """The session's stream, or None if it never negotiated (no secret, so no listener)."""
+    secret = session.get(tokens.SESSION_KEY)
+    if not secret:
+        return None
+    return "s." + hmac.new(secret.encode(), b"session-stream", hashlib.sha256).hexdigest()[:32]
+
+
+def of_session(session: SessionBase) -> list[str]:
+    """The session and user streams a connection of ``session`` follows."""
+    streams = [s for s in (for_session(session),) if s]
+    user_id = session.get(USER_SESSION_KEY)
+    if user_id is not None:
+        streams.append(f"u.{user_id}")
+    return streams
+
+
+def sign(name: str) -> str:
+    """The token a page gets for the named stream ``name``."""
+    return signing.dumps(name, salt=_SALT, compress=True)
+
+
+def verify(token: str) -> str:
+    """The stream a token names (``n.<name>``), or ``StreamError``."""
+    try:
+        name = signing.loads(token, salt=_SALT)
+    except signing.BadSignature:
+        raise StreamError("The stream token is invalid (forged or tampered with).") from None
+    if not isinstance(name, str):
+        raise StreamError("The stream token is invalid.")
+    return named(name)

@@ -1,0 +1,84 @@
+"""``Channel``: chainable operations, broadcast to a stream's followers."""
+
+import asyncio
+import threading
+
+import pytest
+
+from sockpuppet import streams
+from sockpuppet.bus.memory import MemoryBus
+from sockpuppet.channel import Channel
+
+
+def test_operations_chain_with_the_selector_first():
+    channel = (
+        Channel("room:42")
+        .inner_html("#messages", "<p>hi</p>")
+        .insert_adjacent_html("#list", "<li>x</li>", "afterbegin")
+        .set_attribute("#x", "title", "hi")
+        .add_css_class("#x", ["a", "b"])
+        .dispatch_event("chat:new", detail={"id": 1}, selector="#messages")
+        .console_log("done", level="info")
+        .text_content("#count", "3")
+        .remove("#gone")
+    )
+    assert channel.stream == "n.room:42"
+    assert channel.operations == [
+        {"op": "inner_html", "selector": "#messages", "html": "<p>hi</p>"},
+        {
+            "op": "insert_adjacent_html",
+            "selector": "#list",
+            "html": "<li>x</li>",
+            "position": "afterbegin",
+        },
+        {"op": "set_attribute", "selector": "#x", "name": "title", "value": "hi"},
+        {"op": "add_css_class", "selector": "#x", "name": ["a", "b"]},
+        {"op": "dispatch_event", "selector": "#messages", "name": "chat:new", "detail": {"id": 1}},
+        {"op": "console_log", "selector": None, "message": "done", "level": "info"},
+        {"op": "text_content", "selector": "#count", "text": "3"},
+        {"op": "remove", "selector": "#gone"},
+    ]
+
+
+def test_operations_do_not_share_state():
+    """Regression: django-sockpuppet's Channel shared one default options dict, so two
+    calls queued the same dict twice and both ended up with the second selector."""
+    channel = Channel("a").morph("#a", "1").morph("#b", "2")
+    assert [o["selector"] for o in channel.operations] == ["#a", "#b"]
+    assert channel.operations[0] is not channel.operations[1]
+    assert Channel("b").operations == []
+
+
+def test_user_and_session_streams():
+    class User:
+        pk = 7
+
+    assert Channel.for_user(User()).stream == "u.7"
+
+
+def test_stream_tokens_are_signed():
+    token = streams.sign("room:42")
+    assert streams.verify(token) == "n.room:42"
+    with pytest.raises(streams.StreamError):
+        streams.verify(token[:-3] + "xyz")
+    with pytest.raises(streams.StreamError):
+        streams.verify("n.room:42")
+
+
+async def test_broadcast_from_another_thread_reaches_followers(monkeypatch):
+    bus = MemoryBus()
+    monkeypatch.setattr("sockpuppet.channel.get_bus", lambda: bus)
+    subscription = await bus.subscribe(["n.room"])
+    thread = threading.Thread(target=lambda: Channel("room").text_content("#x", "hi").broadcast())
+    thread.start()
+    message = await asyncio.wait_for(subscription.get(), 5)
+    await asyncio.to_thread(thread.join)
+    assert message["operations"] == [{"op": "text_content", "selector": "#x", "text": "hi"}]
+    assert message["stream"] == "n.room" and message["position"] == 1
+
+
+def test_broadcast_on_a_memory_bus_without_connections_warns(monkeypatch):
+    bus = MemoryBus()
+    monkeypatch.setattr("sockpuppet.channel.get_bus", lambda: bus)
+    with pytest.warns(RuntimeWarning, match="no browser can receive it"):
+        assert Channel("room").text_content("#x", "lost").broadcast() == 1

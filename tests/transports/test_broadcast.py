@@ -1,0 +1,67 @@
+"""Broadcasts reach the connections following a stream, on every transport."""
+
+from __future__ import annotations
+
+import pytest
+
+from sockpuppet import streams
+from tests.support.wire import Link, Tab
+
+
+async def listener(app_server, *names: str) -> Tab:
+    tab = Tab(app_server.url)
+    await tab.negotiate()
+    tab.streams = [streams.sign(n) for n in names]
+    return tab
+
+
+async def test_a_named_stream_broadcast_reaches_its_followers(app_server, tab, transport):
+    follower = await listener(app_server, "room")
+    async with Link(follower, transport) as link:
+        await link.send({"type": "ping", "id": "up"})
+        assert (await link.receive())["type"] == "pong"
+        async with Link(tab, "websocket") as sender:
+            await sender.send(tab.reflex("BroadcastReflex#shout", args=["hello"]))
+            assert (await sender.receive())["type"] == "nothing"
+        message = await link.receive()
+    assert message["stream"] == "n.room"
+    assert message["operations"] == [{"op": "inner_html", "selector": "#note", "html": "hello"}]
+
+
+async def test_a_broadcast_while_disconnected_is_delivered_after_reconnect(
+    app_server, tab, transport
+):
+    follower = await listener(app_server, "room")
+    async with Link(follower, transport) as link:
+        await link.send({"type": "ping", "id": "up"})
+        await link.receive()
+    async with Link(tab, "websocket") as sender:
+        await sender.send(tab.reflex("BroadcastReflex#shout", args=["while away"]))
+        await sender.receive()
+    async with Link(follower, transport) as link:
+        message = await link.receive()
+    assert message["operations"][0]["html"] == "while away"
+
+
+async def test_the_session_stream_reaches_every_tab_of_the_session(app_server, tab, transport):
+    other_tab = Tab(app_server.url, cookies={"sessionid": tab.cookies["sessionid"]})
+    await other_tab.negotiate()
+    async with Link(other_tab, transport) as link:
+        await link.send({"type": "ping", "id": "up"})
+        await link.receive()
+        async with Link(tab, "websocket") as sender:
+            await sender.send(tab.reflex("BroadcastReflex#to_my_session", args=["both tabs"]))
+            await sender.receive()
+        message = await link.receive()
+    assert message["stream"].startswith("s.") and message["operations"][0]["text"] == "both tabs"
+
+
+@pytest.mark.parametrize("token", ["n.room", "forged:token", streams.sign("room")[:-2] + "xx"])
+async def test_a_forged_stream_token_is_refused(app_server, token, transport):
+    tab = Tab(app_server.url)
+    await tab.negotiate()
+    tab.streams = [token]
+    with pytest.raises(Exception):  # noqa: B017 - each transport refuses in its own way
+        async with Link(tab, transport) as link:
+            await link.send({"type": "ping", "id": "x"})
+            await link.receive()
