@@ -1,4 +1,12 @@
-"""A real uvicorn serving the test app (tests/asgi.py) on a free loopback port."""
+"""The test app (tests/asgi.py) served for real, in three deployments.
+
+``app_server`` runs every test of this folder on each:
+
+- ``memory``: one uvicorn process, the in-memory bus;
+- ``redis``: one process, the Redis bus (a real redis-server of the test session);
+- ``redis-2``: two processes on the Redis bus behind nginx balancing round-robin with no
+  affinity, so a tab's requests (negotiate, stream, POSTs, polls) land on both.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +19,20 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.nginx import Nginx
 from tests.support.processes import free_port, stop, wait_until
 from tests.support.wire import Tab
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class AppServer:
+class AppProcess:
+    """One ``uvicorn tests.asgi:application`` on a free loopback port."""
+
     def __init__(self, folder: Path, env: dict[str, str]) -> None:
-        self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = folder / "uvicorn.log"
+        self.log = folder / f"uvicorn-{self.port}.log"
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -31,17 +41,9 @@ class AppServer:
         }
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> AppServer:
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tests.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
+    def start(self) -> AppProcess:
+        command = [sys.executable, "-m", "uvicorn", "tests.asgi:application", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--no-access-log"]  # fmt: skip
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
@@ -59,40 +61,69 @@ class AppServer:
             return False
 
 
-def serve_app(factory: pytest.TempPathFactory, **extra: str) -> AppServer:
-    """A migrated database and a started server; ``extra`` environment for tests.settings."""
-    folder = factory.mktemp("app")
-    env = {
-        "TESTS_DB": str(folder / "db.sqlite3"),
-        "SOCKPUPPET_TRANSPORTS": "websocket,sse,longpoll",
-        **extra,
-    }
-    subprocess.run(
-        [sys.executable, "-m", "django", "migrate", "-v", "0"],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", **env},
-        check=True,
-        timeout=120,
-    )
-    return AppServer(folder, env).start()
+class Deployment:
+    """One or more app processes, behind nginx when more than one."""
+
+    def __init__(
+        self, factory: pytest.TempPathFactory, name: str, processes: int = 1, **extra: str
+    ) -> None:
+        self.name = name
+        self.folder = factory.mktemp(f"app-{name}")
+        self.env = {
+            "TESTS_DB": str(self.folder / "db.sqlite3"),
+            "SOCKPUPPET_TRANSPORTS": "websocket,sse,longpoll",
+            **extra,
+        }
+        subprocess.run(
+            [sys.executable, "-m", "django", "migrate", "-v", "0"],
+            cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", **self.env},
+            check=True, timeout=120,
+        )  # fmt: skip
+        self.processes = [AppProcess(self.folder, self.env).start() for _ in range(processes)]
+        self.proxy = Nginx(self.folder / "nginx", self.ports).start() if processes > 1 else None
+        self.url = self.proxy.url if self.proxy else self.processes[0].url
+
+    @property
+    def ports(self) -> list[int]:
+        return [p.port for p in self.processes]
+
+    def stop(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
+        for process in self.processes:
+            process.stop()
 
 
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """The test app with database sessions (Django's default)."""
-    server = serve_app(tmp_path_factory)
-    yield server
-    server.stop()
+def serve_app(factory: pytest.TempPathFactory, **extra: str) -> Deployment:
+    """One process of the test app, with ``extra`` environment for tests.settings."""
+    return Deployment(factory, "custom", **extra)
 
 
-@pytest.fixture
-async def tab(app_server: AppServer) -> Tab:
-    tab = Tab(app_server.url)
-    await tab.negotiate()
-    return tab
+@pytest.fixture(scope="module", params=["memory", "redis", "redis-2"])
+def app_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
+    """The test app with database sessions (Django's default), on each deployment."""
+    if request.param == "memory":
+        deployment = Deployment(tmp_path_factory, "memory")
+    else:
+        redis_server = request.getfixturevalue("redis_server")
+        processes = 2 if request.param == "redis-2" else 1
+        deployment = Deployment(
+            tmp_path_factory, request.param, processes, SOCKPUPPET_BUS=redis_server.url
+        )
+    yield deployment
+    deployment.stop()
 
 
 @pytest.fixture(params=["websocket", "sse", "longpoll"])
 def transport(request: pytest.FixtureRequest) -> str:
     """Every test that takes it runs on each transport."""
     return str(request.param)
+
+
+@pytest.fixture
+async def tab(app_server: Deployment) -> Tab:
+    tab = Tab(app_server.url)
+    await tab.negotiate()
+    return tab

@@ -21,7 +21,7 @@ PROOF_DEADLINE = 3.0
 @pytest.fixture(scope="module", params=["passes", "no-websocket", "buffering"])
 def proxy(request, app_server, tmp_path_factory) -> Iterator[Nginx]:
     nginx = Nginx(
-        tmp_path_factory.mktemp(f"nginx-{request.param}"), [app_server.port], request.param
+        tmp_path_factory.mktemp(f"nginx-{request.param}"), app_server.ports, request.param
     ).start()
     yield nginx
     nginx.stop()
