@@ -17,7 +17,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from sockpuppet import protocol, runner, streams
-from sockpuppet.bus import Bus
+from sockpuppet.bus import Bus, BusUnavailable
 from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
 from sockpuppet.protocol import ClientMessage, ProtocolError, ReflexMessage
@@ -26,6 +26,8 @@ logger = logging.getLogger("sockpuppet")
 
 # How long a reflex id is remembered, so a retried reflex never runs twice.
 CLAIM_TTL = 3600.0
+# How long an answer waits for an unreachable bus before it is given up (and logged).
+PUBLISH_PATIENCE = 15.0
 
 
 class Dispatcher:
@@ -135,4 +137,19 @@ class Dispatcher:
     async def _send(self, message: dict[str, Any]) -> None:
         # Every answer is durable, pongs included: a long-poll between two polls, or an
         # SSE stream reconnecting, must still find the answer to its probe in history.
-        await self.bus.publish(self.connection.stream, message)
+        # If the bus is down, the answer waits for it to come back (up to a limit): a
+        # reflex that ran must not lose its answer to a Redis restart.
+        delay = 0.05
+        deadline = time.monotonic() + PUBLISH_PATIENCE
+        while True:
+            try:
+                await self.bus.publish(self.connection.stream, message)
+                return
+            except BusUnavailable as exc:
+                if time.monotonic() + delay > deadline:
+                    logger.error(
+                        "Answer to %s lost: %s", message.get("reflexId", "a client message"), exc
+                    )
+                    raise
+                await asyncio.sleep(delay)  # backoff while the bus is down: nothing to await
+                delay = min(delay * 2, 1.0)

@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils.module_loading import import_string
+from starlette.responses import JSONResponse
 
 from sockpuppet import streams, tokens
 from sockpuppet.connection import Connection
@@ -84,7 +85,6 @@ async def open_http(scope: Scope, transport: str) -> Connection:
         raise Refused(403, str(exc)) from None
 
 
-def refusal(exc: Refused) -> Any:
-    from starlette.responses import JSONResponse
-
+def refusal(exc: Refused) -> JSONResponse:
+    """The JSON answer of a refused HTTP request."""
     return JSONResponse({"type": "error", "message": str(exc)}, status_code=exc.status)

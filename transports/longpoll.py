@@ -15,7 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sockpuppet.bus import Message, SlowConsumer, get_bus
+from sockpuppet.bus import BusUnavailable, Message, SlowConsumer, get_bus
 from sockpuppet.conf import settings
 from sockpuppet.protocol import ProtocolError, parse_cursor, welcome
 from transports import send
@@ -36,8 +36,12 @@ async def poll_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     except Refused as exc:
         response = refusal(exc)
     else:
-        messages = await _collect(connection.streams, connection.cursor(cursor))
-        response = JSONResponse(messages, headers={"Cache-Control": "no-store"})
+        try:
+            messages = await _collect(connection.streams, connection.cursor(cursor))
+        except BusUnavailable as exc:
+            response = refusal(Refused(503, str(exc)))
+        else:
+            response = JSONResponse(messages, headers={"Cache-Control": "no-store"})
     await response(scope, receive, send)
 
 

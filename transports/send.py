@@ -13,8 +13,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sockpuppet.bus import get_bus
+from sockpuppet.bus import BusUnavailable, get_bus
 from sockpuppet.conf import settings
+from sockpuppet.connection import Connection
 from sockpuppet.dispatcher import Dispatcher
 from transports.common import Refused, open_http, refusal
 
@@ -31,13 +32,19 @@ async def send_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
         except Refused as exc:
             response = refusal(exc)
         else:
-            await Dispatcher(connection, get_bus()).run(body)
-            response = Response(status_code=202)
-            for morsel in connection.set_cookies.values():
-                response.raw_headers.append(
-                    (b"set-cookie", morsel.OutputString().encode("latin-1"))
-                )
+            response = await _run(connection, body)
     await response(scope, receive, send)
+
+
+async def _run(connection: Connection, body: bytes) -> Response:
+    try:
+        await Dispatcher(connection, get_bus()).run(body)
+    except BusUnavailable as exc:  # the client re-sends; reflexes that ran are not run again
+        return refusal(Refused(503, str(exc)))
+    response = Response(status_code=202)
+    for morsel in connection.set_cookies.values():
+        response.raw_headers.append((b"set-cookie", morsel.OutputString().encode("latin-1")))
+    return response
 
 
 async def _body(request: Request) -> bytes:

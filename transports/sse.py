@@ -22,7 +22,7 @@ from sse_starlette.event import ServerSentEvent
 from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
 
-from sockpuppet.bus import SlowConsumer, Subscription, get_bus
+from sockpuppet.bus import BusUnavailable, SlowConsumer, Subscription, get_bus
 from sockpuppet.conf import settings
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from transports import send
@@ -40,8 +40,11 @@ async def sse_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     except Refused as exc:
         await refusal(exc)(scope, receive, send)
         return
-    cursor = connection.cursor(cursor)
-    subscription = await get_bus().subscribe(connection.streams, cursor)
+    try:
+        subscription = await get_bus().subscribe(connection.streams, connection.cursor(cursor))
+    except BusUnavailable as exc:
+        await refusal(Refused(503, str(exc)))(scope, receive, send)
+        return
     response = EventSourceResponse(
         _events(subscription),
         ping=float(settings.HEARTBEAT),

@@ -14,7 +14,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from sockpuppet.bus import SlowConsumer, Subscription, get_bus
+from sockpuppet.bus import BusUnavailable, SlowConsumer, Subscription, get_bus
 from sockpuppet.conf import settings
 from sockpuppet.dispatcher import Dispatcher
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
@@ -26,6 +26,7 @@ CLOSE_BAD_TOKEN = 4001
 CLOSE_BAD_REQUEST = 4002
 CLOSE_FORBIDDEN_STREAM = 4003
 CLOSE_TOO_SLOW = 4008
+CLOSE_TRY_AGAIN = 1013  # the bus (Redis) is unreachable: reconnect later and resume
 
 
 class WebSocketTransport(AsyncWebsocketConsumer):
@@ -55,8 +56,12 @@ class WebSocketTransport(AsyncWebsocketConsumer):
             return
         bus = get_bus()
         self.dispatcher = Dispatcher(connection, bus)
+        try:
+            self.subscription = await bus.subscribe(connection.streams, connection.cursor(cursor))
+        except BusUnavailable as exc:
+            await self._refuse(CLOSE_TRY_AGAIN, str(exc))
+            return
         await self.accept()
-        self.subscription = await bus.subscribe(connection.streams, connection.cursor(cursor))
         connection.follow = self._follow
         await self.send(text_data=encode(welcome(self.subscription.origin)))
         self.sender = asyncio.create_task(self._send_loop(self.subscription))
@@ -64,7 +69,12 @@ class WebSocketTransport(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Called with each frame."""
         if self.dispatcher is not None:
-            await self.dispatcher.receive(text_data if text_data is not None else bytes_data or b"")
+            try:
+                await self.dispatcher.receive(
+                    text_data if text_data is not None else bytes_data or b""
+                )
+            except BusUnavailable as exc:
+                await self.close(code=CLOSE_TRY_AGAIN, reason=str(exc)[:120])
 
     async def disconnect(self, code: Any) -> None:
         """Called when the socket closes; reflexes already queued still run and publish."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from sockpuppet.bus.base import Bus, Message, SlowConsumer, Subscription
+from sockpuppet.bus.base import Bus, BusUnavailable, Message, SlowConsumer, Subscription
 from sockpuppet.conf import settings
 
 BACKENDS = {
@@ -55,4 +55,13 @@ async def reset_bus() -> None:
     _bus = None
 
 
-__all__ = ["Bus", "Message", "SlowConsumer", "Subscription", "create_bus", "get_bus", "reset_bus"]
+__all__ = [
+    "Bus",
+    "BusUnavailable",
+    "Message",
+    "SlowConsumer",
+    "Subscription",
+    "create_bus",
+    "get_bus",
+    "reset_bus",
+]

@@ -122,7 +122,10 @@ class Link:
             elif self.transport == "sse":
                 self._stream_cm = self._http.stream("GET", self._url("sse", self.since))
                 response = await self._stream_cm.__aenter__()
-                response.raise_for_status()
+                if response.status_code != 200:
+                    raise AssertionError(
+                        f"sse: {response.status_code} {(await response.aread()).decode()}"
+                    )
                 self._events = sse_messages(response)
         except BaseException:
             await self.__aexit__(None, None, None)
@@ -177,7 +180,7 @@ class Link:
         while not self._pending:
             assert self._http is not None
             answer = await self._http.get(self._url("poll", self.tab.cursor or self.since))
-            answer.raise_for_status()
+            assert answer.status_code == 200, f"poll: {answer.status_code} {answer.text}"
             self._pending = [m for m in answer.json() if not self.tab.seen(m)]
         return self._pending.pop(0)
 
