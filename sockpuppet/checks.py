@@ -108,3 +108,56 @@ def check_project(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
             )
         )
     return messages
+
+
+@register()
+def check_bus(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The memory bus serves one process only; a Redis bus must answer."""
+    bus = settings.BUS
+    if bus == "memory":
+        workers = _declared_workers()
+        if workers > 1:
+            return [
+                Warning(
+                    f'SOCKPUPPET["BUS"] is "memory" but {workers} worker processes are configured.',
+                    hint="Each process would hold its own bus: answers and broadcasts would not reach "
+                    "connections held by the others. Use the Redis bus (a redis:// URL).",
+                    id="sockpuppet.W002",
+                )
+            ]
+        return []
+    if isinstance(bus, str) and bus.startswith(("redis://", "rediss://", "unix://")):
+        import redis
+
+        try:
+            with redis.Redis.from_url(bus, socket_connect_timeout=1, socket_timeout=1) as client:
+                client.ping()
+        except redis.RedisError as exc:
+            return [
+                Warning(
+                    f'SOCKPUPPET["BUS"]: Redis at {_masked(bus)} does not answer ({exc}).',
+                    hint="Connections will be refused (WebSocket close 1013, HTTP 503) until it does.",
+                    id="sockpuppet.W003",
+                )
+            ]
+    return []
+
+
+def _declared_workers() -> int:
+    """Worker processes asked for through the environment (gunicorn, uvicorn)."""
+    import os
+
+    for name in ("WEB_CONCURRENCY", "UVICORN_WORKERS"):
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 1
+
+
+def _masked(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url

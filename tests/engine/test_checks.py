@@ -1,0 +1,60 @@
+"""System checks name the offending key and explain."""
+
+from django.core import checks
+from django.test import override_settings
+
+from sockpuppet.checks import check_bus, check_project, check_settings
+
+
+def ids(messages):
+    return [m.id for m in messages]
+
+
+def test_a_clean_configuration_passes():
+    assert check_settings() == [] and check_project() == [] and check_bus() == []
+
+
+@override_settings(
+    SOCKPUPPET={
+        "TRANSPORTS": ["carrier-pigeon"],
+        "HEARTBAET": 3,
+        "URL_PREFIX": "x",
+        "HEARTBEAT": -1,
+    }
+)
+def test_bad_settings_name_their_key():
+    messages = check_settings()
+    text = " ".join(m.msg for m in messages)
+    assert set(ids(messages)) == {
+        "sockpuppet.E002",
+        "sockpuppet.E003",
+        "sockpuppet.E005",
+        "sockpuppet.E006",
+    }
+    assert 'SOCKPUPPET["HEARTBAET"]' in text and 'SOCKPUPPET["TRANSPORTS"]' in text
+
+
+def test_a_missing_context_processor_warns(settings):
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "OPTIONS": {"context_processors": []}}]
+    assert ids(check_project()) == ["sockpuppet.W001"]
+
+
+def test_no_session_middleware_is_an_error(settings):
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "SessionMiddleware" not in m]
+    assert "sockpuppet.E007" in ids(check_project())
+
+
+def test_memory_bus_with_several_workers_warns(monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    [warning] = check_bus()
+    assert warning.id == "sockpuppet.W002" and "4 worker processes" in warning.msg
+
+
+@override_settings(SOCKPUPPET={"BUS": "redis://:secret@127.0.0.1:1/0"})
+def test_an_unreachable_redis_warns_without_leaking_the_password():
+    [warning] = check_bus()
+    assert warning.id == "sockpuppet.W003" and "secret" not in warning.msg and "***" in warning.msg
+
+
+def test_checks_are_registered():
+    assert {check_settings, check_project, check_bus} <= set(checks.registry.registry.get_checks())
