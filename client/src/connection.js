@@ -240,8 +240,9 @@ export class Connection {
       token: this.session.token,
       since: this.cursor.encode(),
       cursor: () => this.cursor.encode(),
-      streams: probe.streams,
+      streams: () => [...this.streams()],
       session: this.session,
+      fetch: this.fetch,
       timers: this.timers,
       onmessage: (message) => this.#receive(probe.handle, message),
       onclose: (info) => this.#closed(probe.handle, info),
@@ -266,7 +267,9 @@ export class Connection {
     this.lastMessageAt = this.now()
     if (handle === this.handle) this.#armWatchdog()
     if (!message || typeof message !== "object") return
-    if (message.type === "resync" && typeof message.stream === "string" && Number.isInteger(message.position)) {
+    if (message.type === "heartbeat" && message.since) {
+      this.cursor.seed(message.since)
+    } else if (message.type === "resync" && typeof message.stream === "string" && Number.isInteger(message.position)) {
       this.cursor.reset(message.stream, message.position)
     } else if (!this.cursor.accept(message)) {
       this.log(`duplicate ${message.stream}@${message.position} dropped`)

@@ -19,6 +19,15 @@ export class Cursor {
     return true
   }
 
+  /** Adds the positions a server starts following streams at (its welcome); never moves one back. */
+  seed(positions) {
+    for (const [stream, position] of Object.entries(positions || {})) {
+      if (!Number.isInteger(position)) continue
+      const last = this.positions[stream]
+      if (last === undefined || position > last) this.positions[stream] = position
+    }
+  }
+
   /** Moves a stream's position, also backwards (a `resync`: the server may have restarted). */
   reset(stream, position) {
     this.positions[stream] = position

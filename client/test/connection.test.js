@@ -320,8 +320,19 @@ test("each transport opens with the page's named streams of that moment", async 
   names.push("room:2")
   websocket.last.drop({})
   await clock.advance(0)
-  assert.deepEqual(websocket.opened.map((handle) => handle.context.streams), [["room:1"], ["room:1", "room:2"]])
+  assert.deepEqual(websocket.opened.map((handle) => handle.streams), [["room:1"], ["room:1", "room:2"]])
   assert.deepEqual(opened, [["room:1"], ["room:1", "room:2"]])
+})
+
+test("a welcome heartbeat's since adds the streams the server follows", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, connection, messages } = setup({ registry: { websocket }, random: () => 0 })
+  connection.start()
+  await clock.advance(0)
+  websocket.last.deliver({ type: "nothing", reflexId: "r1", stream: "c.c1", position: 4 })
+  websocket.last.deliver({ type: "heartbeat", since: { "c.c1": 2, "s.abc": 7, "u.1": 0 } })
+  assert.deepEqual(connection.cursor.positions, { "c.c1": 4, "s.abc": 7, "u.1": 0 })
+  assert.equal(messages.at(-1).type, "heartbeat")
 })
 
 test("stop() before start() closes; start() then connects", async () => {

@@ -52,6 +52,7 @@ export function fakeTransport(name, behaviour = {}) {
     open(context) {
       const handle = {
         context,
+        streams: context.streams ? context.streams() : [],
         sent: [],
         closed: false,
         send(message) {

@@ -6,9 +6,9 @@
  *   token      the negotiated token
  *   since      the encoded cursor when opening ("" means "from now")
  *   cursor()   the encoded cursor now (a long-poll sends it with every poll)
- *   streams    signed names of the page's named streams, for the `streams` parameter
+ *   streams()  signed names of the page's named streams now, for the `streams` parameter
  *   session    the whole negotiate answer (`heartbeat`, `longpollTimeout`, …)
- *   timers     setTimeout/clearTimeout
+ *   fetch, timers   what to make requests and timers with (fakes in tests)
  *   onmessage(message), onclose({code?, reason?, fatal?})   (`fatal`: token refused)
  * `open` returns a handle `{send(message), close()}`; `send` may be called at once (the
  * transport buffers until ready) and must keep the order of messages. Callbacks run
@@ -17,8 +17,12 @@
  * decides. Adding a transport is adding its module to this table.
  */
 
+import * as longpoll from "./longpoll.js"
+import * as sse from "./sse.js"
 import * as websocket from "./websocket.js"
 
 export const TRANSPORTS = Object.freeze({
   [websocket.name]: websocket,
+  [sse.name]: sse,
+  [longpoll.name]: longpoll,
 })

@@ -19,12 +19,12 @@ export function endpoint(base, token, since = "", streams = []) {
 }
 
 /** Opens a socket; see `transports/index.js` for the handle it returns. */
-export function open({ url, token, since, streams = [], onmessage, onclose, timers = globalThis, WebSocket = globalThis.WebSocket }) {
+export function open({ url, token, since, streams = () => [], onmessage, onclose, timers = globalThis, WebSocket = globalThis.WebSocket }) {
   let closed = false
   let waiting = []
   let socket
   try {
-    socket = new WebSocket(endpoint(url, token, since, streams))
+    socket = new WebSocket(endpoint(url, token, since, streams()))
   } catch (error) {
     closed = true
     timers.setTimeout(() => onclose({ reason: String(error) }), 0)
