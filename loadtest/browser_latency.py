@@ -1,12 +1,12 @@
-"""Click -> DOM updated, measured inside Chromium, beside a bare-ASGI WebSocket echo.
+"""Click -> DOM updated, measured inside Chromium, beside a bare-ASGI round trip, per transport.
 
 Both run in the same browser in the same run, interleaved in rounds so a noisy moment
 of the (shared) machine hits both alike:
 
-- baseline: a WebSocket round trip to a bare ASGI echo app under the same uvicorn
-  (``loadtest/echo_app.py``): the floor any framework on that transport stands on;
+- baseline: the same round trip on the same transport against a bare ASGI app under the
+  same uvicorn (``loadtest/echo_app.py``): the floor any framework on it stands on;
 - reflex: a click on the demo counter's +1 until the morphed count shows in the DOM
-  (client message building, WebSocket, Django's middleware and view, lxml, morphdom).
+  (client message building, transport, Django's middleware and view, lxml, morphdom).
 
     .venv/bin/python -m loadtest.browser_latency --clicks 300
 
@@ -28,11 +28,19 @@ from playwright.sync_api import sync_playwright
 from loadtest.processes import demo_server, uvicorn
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 RESULTS = Path(__file__).resolve().parent / "results"
 
-ECHO_JS = """async ([url, n]) => {
-  const ws = new WebSocket(url);
+# The baselines: the same round trip, on each transport, against loadtest/echo_app.py.
+BASELINE_JS = {
+    "websocket": """async ([base, n]) => {
+  const ws = new WebSocket(base.replace("http", "ws") + "/echo");
   await new Promise((ok, fail) => { ws.onopen = ok; ws.onerror = fail; });
   const times = [];
   for (let i = 0; i < n; i++) {
@@ -44,7 +52,38 @@ ECHO_JS = """async ([url, n]) => {
   }
   ws.close();
   return times;
-}"""
+}""",
+    "sse": """async ([base, n]) => {
+  const id = Math.random().toString(36).slice(2);
+  const events = new EventSource(base + "/sse?id=" + id);
+  let arrived = null;
+  events.onmessage = () => { if (arrived) { const done = arrived; arrived = null; done(); } };
+  await new Promise((ok) => { events.onopen = ok; });
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const back = new Promise((ok) => { arrived = ok; });
+    await fetch(base + "/send?id=" + id, {method: "POST", body: JSON.stringify({type: "ping", id: String(i)})});
+    await back;
+    times.push(performance.now() - t0);
+  }
+  events.close();
+  return times;
+}""",
+    "longpoll": """async ([base, n]) => {
+  const id = Math.random().toString(36).slice(2);
+  const times = [];
+  let poll = fetch(base + "/poll?id=" + id).then((r) => r.json());
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fetch(base + "/send?id=" + id, {method: "POST", body: JSON.stringify({type: "ping", id: String(i)})});
+    await poll;
+    times.push(performance.now() - t0);
+    poll = fetch(base + "/poll?id=" + id).then((r) => r.json());
+  }
+  return times;
+}""",
+}
 
 CLICK_JS = """async ([button, output, n]) => {
   const times = [];
@@ -75,64 +114,83 @@ def summary(name: str, values: list[float]) -> str:
     return f"| {name} | {len(values)} | {p50:.2f} | {p90:.2f} | {p99:.2f} | {statistics.mean(values):.2f} |"
 
 
-def measure(clicks: int, rounds: int) -> tuple[list[float], list[float]]:
-    echo: list[float] = []
+def measure(transport: str, clicks: int, rounds: int) -> tuple[list[float], list[float]]:
+    """Baseline and reflex round trips on one transport, interleaved in ``rounds``."""
+    baseline: list[float] = []
     reflex: list[float] = []
     per_round = max(1, clicks // rounds)
-    with uvicorn("loadtest.echo_app:app") as echo_url, demo_server("websocket") as demo_url, sync_playwright() as pw:
+    with (
+        uvicorn("loadtest.echo_app:app") as echo_url,
+        demo_server(transport) as demo_url,
+        sync_playwright() as pw,
+    ):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        page.goto(echo_url + "/")
-        echo_ws = echo_url.replace("http", "ws") + "/echo"
+        bare = browser.new_page()
+        bare.goto(echo_url + "/")
         demo = browser.new_page()
         demo.goto(demo_url + "/")
-        demo.wait_for_function("window.Sockpuppet && window.Sockpuppet.connected")
-        page.evaluate(ECHO_JS, [echo_ws, 20])  # warm up both
+        demo.wait_for_function(
+            f"window.Sockpuppet && window.Sockpuppet.transport === {transport!r}"
+        )
+        bare.evaluate(BASELINE_JS[transport], [echo_url, 20])  # warm up both
         demo.evaluate(CLICK_JS, ["#increment", "#count", 20])
         for _ in range(rounds):
-            echo += page.evaluate(ECHO_JS, [echo_ws, per_round])
+            baseline += bare.evaluate(BASELINE_JS[transport], [echo_url, per_round])
             reflex += demo.evaluate(CLICK_JS, ["#increment", "#count", per_round])
         browser.close()
-    return echo, reflex
+    return baseline, reflex
 
 
-def report(echo: list[float], reflex: list[float], command: str) -> str:
-    versions = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
-    delta = percentile(reflex, 50) - percentile(echo, 50)
-    return "\n".join(
-        [
-            f"# Browser latency, WebSocket, {datetime.date.today().isoformat()}",
-            "",
-            f"Command: `{command}`",
-            "",
-            f"Machine: {platform.machine()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, "
-            f"Python {platform.python_version()}, {versions}; uvicorn, one process, memory bus, DEBUG off, SQLite sessions.",
-            "",
-            "Milliseconds, measured with `performance.now()` inside Chromium.",
-            "",
-            "| what | samples | p50 | p90 | p99 | mean |",
-            "|---|---|---|---|---|---|",
-            summary("bare ASGI WebSocket echo (baseline)", echo),
-            summary("reflex: click -> page morph in the DOM", reflex),
-            "",
-            f"Reflex p50 minus baseline p50: **{delta:.2f} ms** (goal: within 3 ms).",
-            "",
-        ]
-    )
+def report(results: dict[str, tuple[list[float], list[float]]], command: str) -> str:
+    chromium = subprocess.run(
+        [CHROMIUM, "--version"], capture_output=True, text=True
+    ).stdout.strip()
+    cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    lines = [
+        f"# Browser latency, {datetime.date.today().isoformat()}",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, {chromium}; "
+        "uvicorn, one process, memory bus, DEBUG off, SQLite database sessions.",
+        "",
+        "Milliseconds from `performance.now()` inside Chromium. Baseline: the same round trip on the "
+        "same transport against a bare ASGI app (`loadtest/echo_app.py`) under the same uvicorn, "
+        "interleaved with the reflex clicks in the same run. Reflex: a click on the demo counter's "
+        "+1 until the morphed count is in the DOM (page morph: Django middleware, view, template, "
+        "lxml, morphdom).",
+        "",
+        "| transport | what | samples | p50 | p90 | p99 | mean |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for transport, (baseline, reflex) in results.items():
+        lines.append(summary(f"{transport} | bare ASGI baseline", baseline))
+        lines.append(summary(f"{transport} | reflex click -> DOM", reflex))
+    lines += ["", "| transport | reflex p50 minus baseline p50 (goal: within 3 ms) |", "|---|---|"]
+    for transport, (baseline, reflex) in results.items():
+        lines.append(
+            f"| {transport} | {percentile(reflex, 50) - percentile(baseline, 50):+.2f} ms |"
+        )
+    return "\n".join([*lines, ""])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clicks", type=int, default=300)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clicks", type=int, default=300, help="samples per transport and side")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--record", action="store_true", help="write the table to loadtest/results/")
+    parser.add_argument("--transports", default="websocket,sse,longpoll")
+    parser.add_argument(
+        "--record", action="store_true", help="write the table to loadtest/results/"
+    )
     options = parser.parse_args()
-    echo, reflex = measure(options.clicks, options.rounds)
-    text = report(echo, reflex, "python -m loadtest.browser_latency " + " ".join(sys.argv[1:]))
+    results = {t: measure(t, options.clicks, options.rounds) for t in options.transports.split(",")}
+    text = report(results, "python -m loadtest.browser_latency " + " ".join(sys.argv[1:]))
     print(text)
     if options.record:
         RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / f"{datetime.date.today().isoformat()}-browser-latency-websocket.md"
+        path = RESULTS / f"{datetime.date.today().isoformat()}-browser-latency.md"
         path.write_text(text)
         print(f"written to {path}")
 
