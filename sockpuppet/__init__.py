@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sockpuppet.channel import Channel
     from sockpuppet.reflex import Reflex
 
-__all__ = ["Reflex"]
+__all__ = ["Channel", "Reflex"]
 
 
 def __getattr__(name: str) -> Any:
@@ -19,4 +20,8 @@ def __getattr__(name: str) -> Any:
         from sockpuppet.reflex import Reflex
 
         return Reflex
+    if name == "Channel":
+        from sockpuppet.channel import Channel
+
+        return Channel
     raise AttributeError(f"module 'sockpuppet' has no attribute {name!r}")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from typing import Any
 
 
 @dataclass
@@ -29,8 +29,8 @@ class Connection:
     set_cookies: SimpleCookie = field(default_factory=SimpleCookie)
     # Streams followed besides its own: its session's and user's, and named streams.
     extra_streams: list[str] = field(default_factory=list)
-    # Set by a transport that can add a stream to its live subscription (WebSocket).
-    follow: Callable[[str], Awaitable[None]] | None = None
+    # Messages for the client as the connection opens (e.g. a stream token it was refused).
+    notices: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.cookies:

@@ -76,15 +76,16 @@ class Dispatcher:
             await self._subscribe(message["stream"])
 
     async def _subscribe(self, token: str) -> None:
-        """Follow a named stream the page was given. Over WebSocket at once; the HTTP
-        transports' clients name their streams on every poll and stream request instead."""
+        """Follow a named stream the page was given: a ``subscribed`` message on the
+        connection's own stream tells whichever process and transport holds the connection
+        to follow it too (the HTTP transports may have received the request elsewhere)."""
         try:
             stream = streams.verify(token)
         except streams.StreamError as exc:
             await self._send({"type": "error", "message": str(exc)})
             return
-        if self.connection.follow is not None:
-            await self.connection.follow(stream)
+        since = {stream: await self.bus.last_position(stream)}
+        await self._send({"type": "subscribed", "name": stream, "since": since})
 
     async def _enqueue(self, message: ReflexMessage) -> None:
         if self._pending.qsize() >= settings.MAX_PENDING_REFLEXES:

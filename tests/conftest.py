@@ -161,3 +161,10 @@ def page(
         print(report)  # the test failed already: add the errors to its report
     else:
         pytest.fail(report, pytrace=False)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the browser tests last. Playwright's sync API keeps an event loop running in the
+    main thread while its session-scoped browser lives; pytest-asyncio's tests (and their
+    loops) must all have run before it starts."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 from starlette.responses import JSONResponse
 
 from sockpuppet import streams, tokens
+from sockpuppet.bus import Message, Subscription
 from sockpuppet.connection import Connection
 from sockpuppet.origins import origin_allowed
 
@@ -48,13 +49,23 @@ def _load_session(scope: Scope) -> SessionBase:
 
 
 async def authenticate(scope: Scope, token: str, transport: str) -> Connection:
-    """The connection a token opens for the scope's session; raises ``TokenError``, or
-    ``StreamError`` for a bad token among the named streams of the ``streams`` parameter."""
+    """The connection a token opens for the scope's session; raises ``TokenError``.
+
+    A bad token among the named streams of the ``streams`` parameter does not refuse the
+    connection (a client would retry it forever): it is not followed, and the connection's
+    ``notices`` tell the client why."""
     session = await sync_to_async(_load_session, thread_sensitive=False)(scope)
     connection_id = tokens.verify(token, session)
-    named = [streams.verify(t) for t in query(scope).get("streams", "").split(",") if t]
+    named, notices = [], []
+    for token in filter(None, query(scope).get("streams", "").split(",")):
+        try:
+            named.append(streams.verify(token))
+        except streams.StreamError as exc:
+            message = f"{exc} Not followed: {token[:40]!r}."
+            notices.append({"type": "error", "message": message, "refusedStream": token})
     return Connection(
         extra_streams=[*streams.of_session(session), *dict.fromkeys(named)],
+        notices=notices,
         id=connection_id,
         transport=transport,
         headers=list(scope.get("headers", [])),
@@ -81,10 +92,15 @@ async def open_http(scope: Scope, transport: str) -> Connection:
         return await authenticate(scope, query(scope).get("token", ""), transport)
     except tokens.TokenError as exc:
         raise Refused(401, str(exc)) from None
-    except streams.StreamError as exc:
-        raise Refused(403, str(exc)) from None
 
 
 def refusal(exc: Refused) -> JSONResponse:
     """The JSON answer of a refused HTTP request."""
     return JSONResponse({"type": "error", "message": str(exc)}, status_code=exc.status)
+
+
+async def follow_subscribed(subscription: Subscription, message: Message) -> None:
+    """A ``subscribed`` message (published by the dispatcher after checking the stream's
+    signature) makes the transport holding the connection follow that stream from now."""
+    if message.get("type") == "subscribed":
+        await subscription.add_streams([message["name"]], message["since"])

@@ -37,7 +37,9 @@ async def poll_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
         response = refusal(exc)
     else:
         try:
-            messages = await _collect(connection.streams, connection.cursor(cursor))
+            hold = 0.0 if connection.notices else float(settings.LONGPOLL_TIMEOUT)
+            messages = await _collect(connection.streams, connection.cursor(cursor), hold)
+            messages[1:1] = connection.notices
         except BusUnavailable as exc:
             response = refusal(Refused(503, str(exc)))
         else:
@@ -45,14 +47,15 @@ async def poll_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await response(scope, receive, send)
 
 
-async def _collect(streams: list[str], cursor: dict[str, int]) -> list[Message]:
+async def _collect(streams: list[str], cursor: dict[str, int], hold: float) -> list[Message]:
+    """The welcome, then what is there, or what comes within ``hold`` seconds."""
     subscription = await get_bus().subscribe(streams, cursor)
     try:
         messages: list[Message] = [welcome(subscription.origin)]
         try:
             first = subscription.get_nowait()
             if first is None:
-                first = await asyncio.wait_for(subscription.get(), float(settings.LONGPOLL_TIMEOUT))
+                first = await asyncio.wait_for(subscription.get(), hold)
             messages.append(first)
             while len(messages) < BATCH and (message := subscription.get_nowait()) is not None:
                 messages.append(message)

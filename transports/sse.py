@@ -22,11 +22,11 @@ from sse_starlette.event import ServerSentEvent
 from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
 
-from sockpuppet.bus import BusUnavailable, SlowConsumer, Subscription, get_bus
+from sockpuppet.bus import BusUnavailable, Message, SlowConsumer, Subscription, get_bus
 from sockpuppet.conf import settings
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from transports import send
-from transports.common import Refused, open_http, refusal
+from transports.common import Refused, follow_subscribed, open_http, refusal
 
 HEARTBEAT = encode({"type": "heartbeat"})
 RETRY_MS = 1000
@@ -46,7 +46,7 @@ async def sse_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await refusal(Refused(503, str(exc)))(scope, receive, send)
         return
     response = EventSourceResponse(
-        _events(subscription),
+        _events(subscription, connection.notices),
         ping=float(settings.HEARTBEAT),
         ping_message_factory=lambda: ServerSentEvent(data=HEARTBEAT),
     )
@@ -66,14 +66,19 @@ def _cursor(request: Request) -> dict[str, int]:
         raise Refused(400, str(exc)) from None
 
 
-async def _events(subscription: Subscription) -> AsyncIterator[ServerSentEvent]:
+async def _events(
+    subscription: Subscription, notices: list[Message]
+) -> AsyncIterator[ServerSentEvent]:
     cursor = dict(subscription.origin)
     yield ServerSentEvent(data=encode(welcome(cursor)), id=_event_id(cursor), retry=RETRY_MS)
+    for notice in notices:
+        yield ServerSentEvent(data=encode(notice))
     while True:
         try:
             message = await subscription.get()
         except SlowConsumer:
             return
+        await follow_subscribed(subscription, message)
         event_id = None
         if "position" in message:
             cursor[message["stream"]] = message["position"]

@@ -18,13 +18,11 @@ from sockpuppet.bus import BusUnavailable, SlowConsumer, Subscription, get_bus
 from sockpuppet.conf import settings
 from sockpuppet.dispatcher import Dispatcher
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
-from sockpuppet.streams import StreamError
 from sockpuppet.tokens import TokenError
-from transports.common import authenticate, origin_ok, query
+from transports.common import authenticate, follow_subscribed, origin_ok, query
 
 CLOSE_BAD_TOKEN = 4001
 CLOSE_BAD_REQUEST = 4002
-CLOSE_FORBIDDEN_STREAM = 4003
 CLOSE_TOO_SLOW = 4008
 CLOSE_TRY_AGAIN = 1013  # the bus (Redis) is unreachable: reconnect later and resume
 
@@ -48,9 +46,6 @@ class WebSocketTransport(AsyncWebsocketConsumer):
         except TokenError as exc:
             await self._refuse(CLOSE_BAD_TOKEN, str(exc))
             return
-        except StreamError as exc:
-            await self._refuse(CLOSE_FORBIDDEN_STREAM, str(exc))
-            return
         except ProtocolError as exc:
             await self._refuse(CLOSE_BAD_REQUEST, str(exc))
             return
@@ -62,8 +57,8 @@ class WebSocketTransport(AsyncWebsocketConsumer):
             await self._refuse(CLOSE_TRY_AGAIN, str(exc))
             return
         await self.accept()
-        connection.follow = self._follow
-        await self.send(text_data=encode(welcome(self.subscription.origin)))
+        for message in [welcome(self.subscription.origin), *connection.notices]:
+            await self.send(text_data=encode(message))
         self.sender = asyncio.create_task(self._send_loop(self.subscription))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -85,10 +80,6 @@ class WebSocketTransport(AsyncWebsocketConsumer):
         if self.subscription is not None:
             await self.subscription.close()
 
-    async def _follow(self, stream: str) -> None:
-        if self.subscription is not None:
-            await self.subscription.add_streams([stream])
-
     async def _refuse(self, code: int, reason: str) -> None:
         await self.accept()
         await self.close(code=code, reason=reason[:120])
@@ -103,6 +94,7 @@ class WebSocketTransport(AsyncWebsocketConsumer):
             except SlowConsumer:
                 await self.close(code=CLOSE_TOO_SLOW, reason="too slow: reconnect and resume")
                 return
+            await follow_subscribed(subscription, message)
             await self.send(text_data=encode(message))
 
 

@@ -153,6 +153,11 @@ class Bus:
         await subscription.add_streams(streams, cursor)
         return subscription
 
+    async def last_position(self, stream: str) -> int:
+        """The position of the last message published to ``stream`` (0 if none)."""
+        _, last = await self._read(stream, 2**62)
+        return last
+
     async def claim(self, key: str, ttl: float) -> bool:
         """True the first time ``key`` is claimed within ``ttl`` seconds (reflex id dedupe)."""
         raise NotImplementedError

@@ -57,11 +57,33 @@ async def test_the_session_stream_reaches_every_tab_of_the_session(app_server, t
 
 
 @pytest.mark.parametrize("token", ["n.room", "forged:token", streams.sign("room")[:-2] + "xx"])
-async def test_a_forged_stream_token_is_refused(app_server, token, transport):
-    tab = Tab(app_server.url)
-    await tab.negotiate()
-    tab.streams = [token]
-    with pytest.raises(Exception):  # noqa: B017 - each transport refuses in its own way
-        async with Link(tab, transport) as link:
-            await link.send({"type": "ping", "id": "x"})
-            await link.receive()
+async def test_a_forged_stream_token_is_not_followed_and_says_so(app_server, tab, token, transport):
+    follower = Tab(app_server.url)
+    await follower.negotiate()
+    follower.streams = [token]
+    async with Link(follower, transport) as link:
+        error = await link.receive()
+        assert error["type"] == "error" and "stream token is invalid" in error["message"]
+        assert error["refusedStream"] == token
+        follower.streams.remove(token)  # as the client does, so later polls do not repeat it
+        async with Link(tab, "websocket") as sender:
+            await sender.send(tab.reflex("BroadcastReflex#shout", args=["secret"]))
+            await sender.receive()
+        await link.send({"type": "ping", "id": "after"})
+        assert (await link.receive())["type"] == "pong"  # the broadcast did not come first
+
+
+async def test_a_stream_subscribed_after_connecting_is_followed(app_server, tab, transport):
+    follower = Tab(app_server.url)
+    await follower.negotiate()
+    async with Link(follower, transport) as link:
+        token = streams.sign("room")
+        await link.send({"type": "subscribe", "stream": token})
+        subscribed = await link.receive()
+        assert (subscribed["type"], subscribed["name"]) == ("subscribed", "n.room")
+        follower.streams.append(token)  # as the client does: later polls name it too
+        async with Link(tab, "websocket") as sender:
+            await sender.send(tab.reflex("BroadcastReflex#shout", args=["late joiner"]))
+            await sender.receive()
+        message = await link.receive()
+    assert message["stream"] == "n.room" and message["operations"][0]["html"] == "late joiner"
