@@ -58,9 +58,10 @@ export function createSockpuppet(window) {
   })
 
   function receive(message) {
+    if (message.type === "error" && message.refusedStream) streams.refuse(message.refusedStream)
     if (ANSWERS.includes(message.type)) reflexes.receive(message)
     else if (message.type === "resync") resync(message)
-    else if (message.type !== "heartbeat") log.debug("message of unknown type ignored", message)
+    else if (message.type !== "heartbeat" && message.type !== "subscribed") log.debug("message of unknown type ignored", message)
   }
 
   /** The server could not replay what was missed: render the whole page again. */

@@ -267,8 +267,10 @@ export class Connection {
     this.lastMessageAt = this.now()
     if (handle === this.handle) this.#armWatchdog()
     if (!message || typeof message !== "object") return
-    if (message.type === "heartbeat" && message.since) {
-      this.cursor.seed(message.since)
+    // A heartbeat's (and a `subscribed`'s) `since`: where following each stream began.
+    if (message.since && typeof message.since === "object") this.cursor.seed(message.since)
+    if (message.type === "heartbeat") {
+      // positions only
     } else if (message.type === "resync" && typeof message.stream === "string" && Number.isInteger(message.position)) {
       this.cursor.reset(message.stream, message.position)
     } else if (!this.cursor.accept(message)) {

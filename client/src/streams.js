@@ -14,6 +14,7 @@ export class Streams {
     this.document = document
     this.send = send
     this.subscribed = new Set()
+    this.refused = new Set()
     this.observer = null
   }
 
@@ -33,9 +34,15 @@ export class Streams {
     const names = new Set()
     for (const element of this.document.querySelectorAll(`[${ATTRIBUTE}]`)) {
       const name = element.getAttribute(ATTRIBUTE)
-      if (name) names.add(name)
+      if (name && !this.refused.has(name)) names.add(name)
     }
     return [...names]
+  }
+
+  /** The server refused a name (forged or tampered with): stop sending it. */
+  refuse(name) {
+    this.refused.add(name)
+    this.subscribed.delete(name)
   }
 
   /** After a (re)connect whose transport was opened with `streams`: catch up with the page. */
