@@ -143,17 +143,25 @@ def page_problems() -> PageProblems:
 
 
 @pytest.fixture
-def page(
+def new_page(
     browser: Any, request: pytest.FixtureRequest, page_problems: PageProblems
-) -> Iterator[Any]:
-    """A fresh context (own cookies, own session) and page, recording ``sockpuppet:*`` events."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(EVENT_RECORDER)
-    page = context.new_page()
-    page_problems.watch(page)
-    yield page
-    context.close()
+) -> Iterator[Callable[[], Any]]:
+    """Open pages, each in a fresh context (own cookies, so own Django session), recording
+    ``sockpuppet:*`` events. The test fails on any page error unless it allows them."""
+    contexts: list[Any] = []
+
+    def open_page() -> Any:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(EVENT_RECORDER)
+        page = context.new_page()
+        page_problems.watch(page)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
     if not page_problems.errors or request.node.get_closest_marker("allow_page_errors"):
         return
     report = "page errors:\n  " + "\n  ".join(page_problems.errors)
@@ -161,6 +169,12 @@ def page(
         print(report)  # the test failed already: add the errors to its report
     else:
         pytest.fail(report, pytrace=False)
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Any]) -> Any:
+    """A page in a fresh context: see ``new_page``."""
+    return new_page()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

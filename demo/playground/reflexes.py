@@ -1,4 +1,8 @@
-from sockpuppet import Reflex
+from django.utils.html import format_html
+
+from sockpuppet import Channel, Reflex
+
+WALL = "playground:wall"
 
 
 class PlaygroundReflex(Reflex):
@@ -21,6 +25,15 @@ class PlaygroundReflex(Reflex):
         """Changes two counters; the button's data-reflex-root morphs only one of them."""
         self.session["root_a"] = self.session.get("root_a", 0) + 1
         self.session["root_b"] = self.session.get("root_b", 0) + 1
+
+    def shout(self) -> None:
+        """Broadcast a note to every page following the wall's stream, this one included."""
+        note = self.params.get("note", "").strip()[:140]
+        if note:
+            Channel(WALL).prepend(
+                "#wall", format_html('<li class="note">{}</li>', note)
+            ).broadcast()
+        self.morph_nothing()
 
 
 class GuardedReflex(Reflex):

@@ -296,3 +296,23 @@ def test_reflex_root_morphs_only_the_root(open_page: Open) -> None:
     page.locator("#refresh").click()
     expect(page.locator("#root-b strong")).to_have_text("1")
     expect(page.locator("#root-a strong")).to_have_text("1")
+
+
+def test_a_broadcast_reaches_every_page_following_the_stream(
+    open_page: Open, new_page: Callable[[], Page], transport: str
+) -> None:
+    sender = open_page("/playground/")
+    other = new_page()  # another browser context: another session
+    other.goto(sender.url)
+    wait_connected(other, transport)
+
+    sender.locator("#wall-note").fill("Hello, <everyone>!")
+    sender.locator("#wall-note").press("Enter")
+    for page in (sender, other):
+        expect(page.locator("#wall .note")).to_have_text(["Hello, <everyone>!"])
+    expect(sender.locator("#wall-note")).to_have_value("")
+
+    other.locator("#wall-note").fill("Hi back")
+    other.get_by_role("button", name="Broadcast").click()
+    for page in (sender, other):
+        expect(page.locator("#wall .note")).to_have_text(["Hi back", "Hello, <everyone>!"])

@@ -71,11 +71,11 @@
     document.addEventListener(`sockpuppet:${name}`, logEvent);
   }
 
-  // After a successful add the page morph keeps the focused field's text; clear it unless the
-  // server answered with a validation error.
+  // Morphs keep the text of the focused field, so a form marked data-demo-reset is cleared
+  // after its reflex succeeds, unless the server answered with a validation error.
   document.addEventListener("sockpuppet:success", (event) => {
     const form = event.target;
-    if (form instanceof HTMLFormElement && form.id === "todo-form" && !form.querySelector(".field-error")) {
+    if (form instanceof HTMLFormElement && form.hasAttribute("data-demo-reset") && !form.querySelector(".field-error")) {
       form.reset();
     }
   });
