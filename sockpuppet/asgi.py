@@ -21,6 +21,7 @@ from django.conf import settings as django_settings
 from django.core.handlers.asgi import ASGIHandler
 from django.http import HttpRequest
 from django.urls import ResolverMatch
+from django.utils.module_loading import import_string
 
 import transports
 from sockpuppet.bus import reset_bus
@@ -29,13 +30,16 @@ from sockpuppet.conf import settings
 Scope = dict[str, Any]
 
 
-class NegotiateHandler(ASGIHandler):
-    """Django's ASGI handler, full middleware included, always routing to ``negotiate``."""
+class ViewHandler(ASGIHandler):
+    """Django's ASGI handler, full middleware included, always routing to one view."""
+
+    def __init__(self, view: str) -> None:
+        super().__init__()
+        self.view = view
 
     def resolve_request(self, request: HttpRequest) -> ResolverMatch:
-        from sockpuppet.views import negotiate
-
-        request.resolver_match = ResolverMatch(negotiate, (), {}, url_name="sockpuppet-negotiate")
+        view = import_string(self.view)
+        request.resolver_match = ResolverMatch(view, (), {}, url_name=f"sockpuppet-{view.__name__}")
         return request.resolver_match
 
 
@@ -46,7 +50,8 @@ class SockpuppetApplication:
         self.django_app = django_app
         self.prefix = settings.URL_PREFIX
         self.endpoints = {
-            ("http", "negotiate"): NegotiateHandler(),
+            ("http", "negotiate"): ViewHandler("sockpuppet.views.negotiate"),
+            ("http", "cookies"): ViewHandler("sockpuppet.cookies.set_cookies"),
             **transports.endpoints(list(settings.TRANSPORTS)),
         }
 

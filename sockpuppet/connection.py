@@ -27,6 +27,8 @@ class Connection:
     # Cookies reflexes set (a new session, a login): HTTP transports pass them on to the
     # browser with their answer; all transports use them for the connection's next reflexes.
     set_cookies: SimpleCookie = field(default_factory=SimpleCookie)
+    # True when the transport's own HTTP answer passes set_cookies on (POST send).
+    answers_set_cookies: bool = False
     # Streams followed besides its own: its session's and user's, and named streams.
     extra_streams: list[str] = field(default_factory=list)
     # Messages for the client as the connection opens (e.g. a stream token it was refused).

@@ -16,7 +16,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
-from sockpuppet import protocol, runner, streams
+from sockpuppet import cookies, protocol, runner, streams
 from sockpuppet.bus import Bus, BusUnavailable
 from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
@@ -126,6 +126,11 @@ class Dispatcher:
                 "message": f"{message['target']} did not finish within {settings.REFLEX_TIMEOUT} seconds.",
             }
         await self._send(answer)
+        if self.connection.set_cookies and not self.connection.answers_set_cookies:
+            await self._send(
+                {"type": "cookies", "token": cookies.sign(self.connection.set_cookies)}
+            )
+            self.connection.set_cookies.clear()
         logger.debug(
             "reflex %s -> %s (%s) in %.1f ms over %s",
             message["target"],

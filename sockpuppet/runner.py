@@ -163,10 +163,13 @@ def _params(message: ReflexMessage) -> QueryDict:
 
 
 def _keep_cookies(connection: Connection, response: HttpResponseBase) -> None:
-    """Carry cookies the reflex set (a login's new session) into later reflexes."""
+    """Carry cookies the reflex changed (a login's new session) into later reflexes, and
+    note them for the browser (``sockpuppet.cookies``)."""
     for name, morsel in response.cookies.items():
-        connection.set_cookies[name] = morsel
-        if morsel["max-age"] == 0 or morsel.value == "":
+        gone = morsel["max-age"] == 0 or morsel.value == ""
+        if connection.cookies.get(name) != (None if gone else morsel.value):
+            connection.set_cookies[name] = morsel
+        if gone:
             connection.cookies.pop(name, None)
         else:
             connection.cookies[name] = morsel.value

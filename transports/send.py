@@ -28,6 +28,7 @@ async def send_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     else:
         try:
             connection = await open_http(scope, request.query_params.get("transport", "http"))
+            connection.answers_set_cookies = True
             body = await _body(request)
         except Refused as exc:
             response = refusal(exc)

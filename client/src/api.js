@@ -61,7 +61,16 @@ export function createSockpuppet(window) {
     if (message.type === "error" && message.refusedStream) streams.refuse(message.refusedStream)
     if (ANSWERS.includes(message.type)) reflexes.receive(message)
     else if (message.type === "resync") resync(message)
+    else if (message.type === "cookies") storeCookies(message.token)
     else if (message.type !== "heartbeat" && message.type !== "subscribed") log.debug("message of unknown type ignored", message)
+  }
+
+  /** A reflex changed cookies (a login) over a WebSocket: let the server set them. */
+  function storeCookies(token) {
+    const url = new URL("cookies", new URL(config.url, window.location.href)).href
+    window
+      .fetch(url, { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token }) })
+      .catch((error) => log.warn("could not store the cookies a reflex set", error))
   }
 
   /** The server could not replay what was missed: render the whole page again. */

@@ -1,0 +1,47 @@
+"""A login inside a reflex reaches the browser's cookie jar on every transport.
+
+Regression guard: the reflex's request never reaches the browser, so the new session
+cookie of a login used to be lost; the tab stayed logged out on its next page load, and
+over WebSocket a reconnect presented the old, deleted session.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.support.wire import Link, Tab
+
+
+def cookies_of(client: httpx.AsyncClient) -> dict[str, str]:
+    """The browser's view of its jar: a cookie the server set wins over the one we seeded."""
+    ordered = sorted(client.cookies.jar, key=lambda cookie: bool(cookie.domain))
+    return {cookie.name: cookie.value for cookie in ordered if cookie.value}
+
+
+async def test_a_login_in_a_reflex_holds_for_page_loads(app_server, tab, transport):
+    async with Link(tab, transport) as link:
+        await link.send(tab.reflex("CounterReflex#sign_in", selectors=["#user"]))
+        answer = await link.receive()
+        assert answer["operations"][0]["html"] == "alice"
+        if transport == "websocket":
+            handoff = await link.receive()
+            assert handoff["type"] == "cookies"
+            async with httpx.AsyncClient(base_url=tab.base_url, cookies=tab.cookies) as browser:
+                stored = await browser.post("/sockpuppet/cookies", json={"token": handoff["token"]})
+                assert stored.status_code == 204
+                jar = cookies_of(browser)
+        else:
+            assert link._http is not None
+            jar = cookies_of(link._http)
+    assert jar["sessionid"] != tab.cookies["sessionid"]  # the login cycled the session key
+    async with httpx.AsyncClient(base_url=tab.base_url, cookies=jar) as browser:
+        page = (await browser.get("/")).text
+    assert re.search(r'<p id="user">alice</p>', page)
+
+
+async def test_a_forged_cookies_token_is_refused(app_server):
+    async with httpx.AsyncClient(base_url=app_server.url) as browser:
+        answer = await browser.post("/sockpuppet/cookies", json={"token": "sessionid=stolen"})
+    assert answer.status_code == 400 and "sessionid" not in answer.headers.get("set-cookie", "")
