@@ -11,7 +11,7 @@ import re
 
 import httpx
 
-from tests.support.wire import Link, Tab
+from tests.support.wire import Link
 
 
 def cookies_of(client: httpx.AsyncClient) -> dict[str, str]:

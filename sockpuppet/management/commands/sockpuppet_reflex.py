@@ -1,0 +1,119 @@
+"""``manage.py sockpuppet_reflex APP NAME``: scaffold a reflex, its view and its template."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+REFLEX = '''from sockpuppet import Reflex
+
+
+class {name}Reflex(Reflex):
+    def increment(self, step=1):
+        """Add ``step`` to a count kept in the session; the page re-renders."""
+        self.session["{slug}_count"] = self.session.get("{slug}_count", 0) + int(step)
+'''
+
+VIEW = """from django.shortcuts import render
+
+
+def {slug}(request):
+    return render(request, "{app}/{slug}.html", {{"count": request.session.get("{slug}_count", 0)}})
+"""
+
+TEMPLATE = """{{% load sockpuppet %}}<!doctype html>
+<html>
+<head>
+  <title>{name}</title>
+  {{% sockpuppet_scripts %}}
+</head>
+<body>
+  <output id="count">{{{{ count }}}}</output>
+  <button data-reflex="click->{name}Reflex#increment">+1</button>{controller_markup}
+</body>
+</html>
+"""
+
+CONTROLLER = """// Register with: Sockpuppet.application.register("{slug}", {name}Controller)
+// (load this file after {{% sockpuppet_scripts %}}, with `defer`).
+class {name}Controller extends Sockpuppet.Controller {{
+  beforeReflex(element, target) {{
+    element.setAttribute("aria-busy", "true")
+  }}
+
+  finalizeReflex(element, target) {{
+    element.removeAttribute("aria-busy")
+  }}
+}}
+
+Sockpuppet.application.register("{slug}", {name}Controller)
+"""
+
+
+class Command(BaseCommand):
+    help = (
+        "Scaffold a reflex, a view and a template (and optionally a Stimulus controller) in an app."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("app", help="the label of an installed app")
+        parser.add_argument("name", help="the reflex's name in CamelCase, e.g. Counter")
+        parser.add_argument(
+            "--javascript", action="store_true", help="also write a Stimulus controller"
+        )
+        parser.add_argument("--force", action="store_true", help="overwrite existing files")
+
+    def handle(
+        self, *args: Any, app: str, name: str, javascript: bool, force: bool, **options: Any
+    ) -> None:
+        try:
+            config = apps.get_app_config(app)
+        except LookupError:
+            raise CommandError(f"No installed app with label {app!r}.") from None
+        if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", name) or keyword.iskeyword(name):
+            raise CommandError(f"{name!r} is not a CamelCase class name such as 'Counter'.")
+        name = name.removesuffix("Reflex") or name
+        slug = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        root = Path(config.path)
+        controller_markup = ""
+        files = {
+            root / "reflexes" / "__init__.py": "",
+            root / "reflexes" / f"{slug}.py": REFLEX.format(name=name, slug=slug),
+            root / "views" / "__init__.py": "",
+            root / "views" / f"{slug}.py": VIEW.format(slug=slug, app=config.label),
+        }
+        if javascript:
+            files[root / "static" / config.label / f"{slug}_controller.js"] = CONTROLLER.format(
+                name=name, slug=slug
+            )
+            controller_markup = (
+                f'\n  <div data-controller="{slug}"></div>'
+                f'\n  <script src="{{% static "{config.label}/{slug}_controller.js" %}}" defer></script>'
+            )
+        template = TEMPLATE.format(name=name, controller_markup=controller_markup)
+        if javascript:
+            template = template.replace("{% load sockpuppet %}", "{% load sockpuppet static %}")
+        files[root / "templates" / config.label / f"{slug}.html"] = template
+        if (root / "reflexes.py").exists() or (root / "views.py").exists():
+            raise CommandError(
+                f"{config.label} has a reflexes.py or views.py module; this command writes the "
+                "reflexes/ and views/ packages. Move the module into the package first."
+            )
+        clashes = [p for p in files if p.exists() and p.read_text() and not force]
+        if clashes:
+            raise CommandError(f"Not overwriting {', '.join(map(str, clashes))} (use --force).")
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if text or not path.exists():
+                path.write_text(text)
+            self.stdout.write(f"wrote {path.relative_to(root.parent)}")
+        self.stdout.write(
+            f"\nAdd the view to your URLconf:\n"
+            f"    from {config.name}.views.{slug} import {slug}\n"
+            f'    path("{slug}/", {slug}, name="{slug}"),\n'
+        )
