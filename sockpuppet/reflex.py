@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 
 from sockpuppet import operations
@@ -85,6 +86,11 @@ class Reflex:
         if template is not None:
             html = render_to_string(template, context, request=self.request)
         self._add(operations.build("morph", selector, html))
+
+    def redirect(self, to: Any, *args: Any, **kwargs: Any) -> None:
+        """Send the browser to ``to`` (a URL, a view name with its arguments, or a model
+        with ``get_absolute_url``) once the reflex ends, as ``django.shortcuts.redirect``."""
+        self._add(operations.build("redirect_to", None, resolve_url(to, *args, **kwargs)))
 
     def morph_nothing(self) -> None:
         """Answer the client without re-rendering anything."""

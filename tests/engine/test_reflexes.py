@@ -163,6 +163,11 @@ def test_a_redirecting_page_becomes_a_redirect_operation(tab):
     assert result.operations == [{"op": "redirect_to", "selector": None, "url": "/class/"}]
 
 
+def test_a_reflex_can_redirect_by_view_name(tab):
+    result = tab.reflex("CounterReflex#leave")
+    assert result.operations == [{"op": "redirect_to", "selector": None, "url": "/class/"}]
+
+
 def test_unknown_targets_are_errors_not_exceptions(tab):
     assert "No reflex class named 'Nope'" in tab.reflex("Nope#x").error
     assert "cannot take 3 argument" in tab.reflex("CounterReflex#increment", args=[1, 2, 3]).error

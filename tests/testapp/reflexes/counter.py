@@ -38,6 +38,9 @@ class CounterReflex(TrackedMixin, BaseCounterReflex):
         self.morph("#note", '<p id="note">one</p>')
         self.morph("#footer", '<footer id="footer">two</footer>')
 
+    def leave(self):
+        self.redirect("class-counter")
+
     def nothing(self):
         self.morph_nothing()
 
