@@ -1,0 +1,140 @@
+"""One command for a load run: start everything, run Locust headless, write the report.
+
+    python -m loadtest.run --users 60 --spawn-rate 60 --duration 30s --workers 1 \\
+        --transports websocket,sse,longpoll --scenario reflex --morphs page
+
+Starts Redis, ``--workers`` demo processes on the Redis bus (and nginx with ``--nginx``),
+runs ``locust -f locustfile.py --headless`` for the ramp (users / spawn rate) plus
+``--duration``, and writes Locust's CSV and HTML report and ``summary.md`` into
+``loadtest/out/<timestamp>/``; then stops every process it started, by pid.
+
+Scenarios: ``reflex`` (users fire reflexes), ``broadcast`` (users listen while
+``loadtest/publisher.py`` broadcasts every ``--interval`` s), ``mixed`` (both), ``idle``
+(per transport, fresh servers: RSS with none, a few and ``--users`` idle connections).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import resource
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from loadtest import memory, procstat, stack
+from loadtest.command import TAGS, USER_CLASSES, locust_command, locust_env, stack_options
+from loadtest.report import Run, markdown
+from tests.support.processes import stop
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "loadtest" / "out"
+
+
+def seconds(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600}
+    return float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add = parser.add_argument
+    add("--users", type=int, default=30, help="Locust users (idle: connections per transport)")
+    add("--spawn-rate", type=float, default=30)
+    add("--duration", default="30s", help="measured time after the ramp, e.g. 30s, 1m")
+    add("--workers", type=int, default=1, help="demo server processes")
+    add("--processes", type=int, default=1, help="Locust processes (--processes of locust)")
+    add("--transports", default="websocket,sse,longpoll")
+    add("--scenario", choices=sorted(TAGS), default="reflex")
+    add("--morphs", default="page,selector,nothing", help="reflex kinds users pick from")
+    add("--wait", type=float, default=0.5, help="mean seconds between a user's reflexes")
+    add("--interval", type=float, default=1.0, help="seconds between broadcasts")
+    add("--timeout", type=float, default=30.0, help="seconds a reflex may take")
+    add("--nginx", action="store_true", help="nginx in front, round-robin over the workers")
+    add("--env", action="append", default=[], metavar="KEY=VALUE", help="for the demo processes")
+    add("--out", type=Path, help="folder for the results (default loadtest/out/<timestamp>)")
+    options = parser.parse_args(argv)
+    options.transports = [t.strip() for t in options.transports.split(",") if t.strip()]
+    unknown = set(options.transports) - set(USER_CLASSES)
+    if unknown:
+        parser.error(f"unknown transports: {', '.join(sorted(unknown))}")
+    return options
+
+
+def settings(options: argparse.Namespace) -> dict[str, object]:
+    keys = ("scenario", "users", "spawn_rate", "duration", "workers", "processes", "nginx")
+    chosen: dict[str, object] = {k: getattr(options, k) for k in keys}
+    chosen["transports"] = "+".join(options.transports)
+    if options.env:
+        chosen["env"] = " ".join(options.env)
+    if options.scenario in ("reflex", "mixed"):
+        chosen.update(morphs=options.morphs, wait=options.wait)
+    if options.scenario in ("broadcast", "mixed"):
+        chosen["interval"] = options.interval
+    return chosen
+
+
+def load(options: argparse.Namespace, folder: Path, run: Run) -> int:
+    """The reflex, broadcast and mixed scenarios: one Locust run against one stack."""
+    ramp = options.users / options.spawn_rate
+    total = ramp + seconds(options.duration)
+    with stack.running(folder / "logs", **stack_options(options, options.transports)) as running:
+        env = locust_env(options, folder, running)
+        publisher = None
+        if options.scenario in ("broadcast", "mixed"):
+            publisher = subprocess.Popen(
+                [sys.executable, "-m", "loadtest.publisher", "--expect", str(options.users),
+                 "--interval", str(options.interval), "--duration", str(total - 2),
+                 "--log", str(folder / "published.txt")],
+                cwd=ROOT, env=env,
+            )  # fmt: skip
+        server_cpu = sum(procstat.cpu_seconds(p) for p in running.pids)
+        redis_cpu = procstat.cpu_seconds(running.redis.process.pid)  # type: ignore[union-attr]
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        busy = procstat.busy_seconds()
+        started = time.monotonic()
+        code = _locust(locust_command(options, folder, running.hosts, total), env, folder, total)
+        run.wall = time.monotonic() - started
+        run.machine_cpu = procstat.busy_seconds() - busy
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        run.locust_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+        run.server_cpu = sum(procstat.cpu_seconds(p) for p in running.pids) - server_cpu
+        run.redis_cpu = procstat.cpu_seconds(running.redis.process.pid) - redis_cpu  # type: ignore[union-attr]
+        run.rss_kb = [procstat.rss_kb(p) for p in running.pids]
+        if publisher is not None:
+            stop(publisher)
+    return code
+
+
+def _locust(command: list[str], env: dict[str, str], folder: Path, total: float) -> int:
+    with (folder / "locust.log").open("ab") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        try:
+            return process.wait(timeout=total + 120)
+        finally:
+            stop(process)
+
+
+def main(argv: list[str] | None = None) -> Path:
+    options = parse(argv)
+    stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H%M%S")
+    folder = options.out or OUT / f"{stamp}-{options.scenario}"
+    folder.mkdir(parents=True, exist_ok=True)
+    files = stack.raise_open_files()
+    command = "python -m loadtest.run " + shlex.join(argv if argv is not None else sys.argv[1:])
+    run = Run(folder, command, {**settings(options), "open_files": files})
+    if options.scenario == "idle":
+        run.memory = memory.measure(options, folder)
+    else:
+        load(options, folder, run)
+    (folder / "summary.md").write_text(markdown(run))
+    print(f"{folder / 'summary.md'}")
+    return folder
+
+
+if __name__ == "__main__":
+    main()
