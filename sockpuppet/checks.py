@@ -161,3 +161,32 @@ def _masked(url: str) -> str:
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")
     return url
+
+
+@register()
+def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The project's ASGI module should serve Sockpuppet's endpoints."""
+    import importlib.util
+
+    target = getattr(django_settings, "ASGI_APPLICATION", None)
+    if target:
+        module = target.rsplit(".", 1)[0]
+    else:
+        module = django_settings.SETTINGS_MODULE.rsplit(".", 1)[0] + ".asgi"
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return []  # no ASGI module to look at (WSGI-only tooling, tests)
+    with open(spec.origin, encoding="utf-8") as source:
+        if "sockpuppet" in source.read():
+            return []
+    return [
+        Warning(
+            f"{module} does not use sockpuppet.asgi.get_asgi_application().",
+            hint="Without it nothing serves /sockpuppet/ (negotiate, ws, sse, poll, send) and "
+            "every page's client fails to connect. See docs/deployment.md.",
+            id="sockpuppet.W004",
+        )
+    ]

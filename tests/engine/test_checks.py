@@ -3,7 +3,7 @@
 from django.core import checks
 from django.test import override_settings
 
-from sockpuppet.checks import check_bus, check_project, check_settings
+from sockpuppet.checks import check_asgi, check_bus, check_project, check_settings
 
 
 def ids(messages):
@@ -11,7 +11,12 @@ def ids(messages):
 
 
 def test_a_clean_configuration_passes():
-    assert check_settings() == [] and check_project() == [] and check_bus() == []
+    assert (
+        check_settings() == []
+        and check_project() == []
+        and check_bus() == []
+        and check_asgi() == []
+    )
 
 
 @override_settings(
@@ -56,5 +61,22 @@ def test_an_unreachable_redis_warns_without_leaking_the_password():
     assert warning.id == "sockpuppet.W003" and "secret" not in warning.msg and "***" in warning.msg
 
 
+def test_an_asgi_module_without_sockpuppet_warns(tmp_path, monkeypatch, settings):
+    package = tmp_path / "plainproject"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "asgi.py").write_text(
+        "from django.core.asgi import get_asgi_application\napplication = get_asgi_application()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings.ASGI_APPLICATION = "plainproject.asgi.application"
+    [warning] = check_asgi()
+    assert warning.id == "sockpuppet.W004" and "plainproject.asgi" in warning.msg
+    settings.ASGI_APPLICATION = "tests.asgi.application"
+    assert check_asgi() == []
+
+
 def test_checks_are_registered():
-    assert {check_settings, check_project, check_bus} <= set(checks.registry.registry.get_checks())
+    assert {check_settings, check_project, check_bus, check_asgi} <= set(
+        checks.registry.registry.get_checks()
+    )
