@@ -16,49 +16,33 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.support.nginx import Nginx
-from tests.support.processes import free_port, stop, wait_until
+from tests.support.processes import free_port
+from tests.support.server import Uvicorn
 from tests.support.wire import Tab
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class AppProcess:
-    """One ``uvicorn tests.asgi:application`` on a free loopback port."""
-
-    def __init__(self, folder: Path, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = folder / f"uvicorn-{self.port}.log"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "PYTHONPATH": str(ROOT),
-            **env,
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> AppProcess:
-        command = [sys.executable, "-m", "uvicorn", "tests.asgi:application", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--no-access-log"]  # fmt: skip
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-        wait_until(self._answers, self.process, timeout=30, what="uvicorn (test app)", log=self.log)
-        return self
-
-    def stop(self) -> None:
-        stop(self.process)
-
-    def _answers(self) -> bool:
-        try:
-            return httpx.get(self.url + "/", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
+def app_process(folder: Path, env: dict[str, str]) -> Uvicorn:
+    """One ``uvicorn tests.asgi:application`` on a free loopback port, started."""
+    full_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTHONPATH": str(ROOT),
+        **env,
+    }
+    port = free_port()
+    server = Uvicorn(
+        "tests.asgi:application",
+        cwd=ROOT,
+        env=full_env,
+        log_path=folder / f"uvicorn-{port}.log",
+        port=port,
+    )
+    return server.start()
 
 
 class Deployment:
@@ -79,7 +63,7 @@ class Deployment:
             cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", **self.env},
             check=True, timeout=120,
         )  # fmt: skip
-        self.processes = [AppProcess(self.folder, self.env).start() for _ in range(processes)]
+        self.processes = [app_process(self.folder, self.env) for _ in range(processes)]
         self.proxy = Nginx(self.folder / "nginx", self.ports).start() if processes > 1 else None
         self.url = self.proxy.url if self.proxy else self.processes[0].url
 
