@@ -165,6 +165,12 @@ class Link:
         )
         assert answer.status_code == 202, answer.text
 
+    async def ready(self) -> None:
+        """Prove the link as the client does: a ping answered by its pong."""
+        await self.send({"type": "ping", "id": "ready"})
+        while (await self.receive())["type"] != "pong":
+            pass
+
     async def receive(self, skip: tuple[str, ...] = ("heartbeat",)) -> dict[str, Any]:
         """The next message not in ``skip``, recorded in the tab's cursor."""
         while True:

@@ -18,8 +18,7 @@ async def listener(app_server, *names: str) -> Tab:
 async def test_a_named_stream_broadcast_reaches_its_followers(app_server, tab, transport):
     follower = await listener(app_server, "room")
     async with Link(follower, transport) as link:
-        await link.send({"type": "ping", "id": "up"})
-        assert (await link.receive())["type"] == "pong"
+        await link.ready()
         async with Link(tab, "websocket") as sender:
             await sender.send(tab.reflex("BroadcastReflex#shout", args=["hello"]))
             assert (await sender.receive())["type"] == "nothing"
@@ -33,8 +32,7 @@ async def test_a_broadcast_while_disconnected_is_delivered_after_reconnect(
 ):
     follower = await listener(app_server, "room")
     async with Link(follower, transport) as link:
-        await link.send({"type": "ping", "id": "up"})
-        await link.receive()
+        await link.ready()
     async with Link(tab, "websocket") as sender:
         await sender.send(tab.reflex("BroadcastReflex#shout", args=["while away"]))
         await sender.receive()
@@ -47,8 +45,7 @@ async def test_the_session_stream_reaches_every_tab_of_the_session(app_server, t
     other_tab = Tab(app_server.url, cookies={"sessionid": tab.cookies["sessionid"]})
     await other_tab.negotiate()
     async with Link(other_tab, transport) as link:
-        await link.send({"type": "ping", "id": "up"})
-        await link.receive()
+        await link.ready()
         async with Link(tab, "websocket") as sender:
             await sender.send(tab.reflex("BroadcastReflex#to_my_session", args=["both tabs"]))
             await sender.receive()

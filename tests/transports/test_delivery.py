@@ -41,9 +41,7 @@ async def test_messages_from_another_process_arrive_once_in_order_across_two_cut
             received.append(int(message["operations"][0]["text"]))
 
     async with Link(tab, transport) as link:
-        await link.send({"type": "ping", "id": "up"})
-        while (await link.receive())["type"] != "pong":
-            pass
+        await link.ready()
         publisher = await publish(app_server, "feed", COUNT)
         await take(link, 100)
     # Cut: the publisher goes on meanwhile.
