@@ -12,10 +12,10 @@ connection follows its user's and its session's stream by itself.
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
-from django.utils.module_loading import import_string
 
 from sockpuppet import operations, streams
 from sockpuppet.bus import get_bus
@@ -152,7 +152,9 @@ class Channel:
 def _load_session(session_key: str) -> SessionBase:
     from django.conf import settings
 
-    store = import_string(settings.SESSION_ENGINE).SessionStore
+    # SESSION_ENGINE names a module (as in Django's SessionMiddleware), not an attribute: a
+    # fresh process (a Celery worker) has not imported it yet.
+    store = import_module(settings.SESSION_ENGINE).SessionStore
     session: SessionBase = store(session_key=session_key)
     session.load()
     return session

@@ -1,6 +1,9 @@
 """``Channel``: chainable operations, broadcast to a stream's followers."""
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -80,5 +83,30 @@ async def test_broadcast_from_another_thread_reaches_followers(monkeypatch):
 def test_broadcast_on_a_memory_bus_without_connections_warns(monkeypatch):
     bus = MemoryBus()
     monkeypatch.setattr("sockpuppet.channel.get_bus", lambda: bus)
-    with pytest.warns(RuntimeWarning, match="no browser can receive it"):
+    with pytest.warns(RuntimeWarning, match="no browser can receive it") as warned:
         assert Channel("room").text_content("#x", "lost").broadcast() == 1
+    # It names the fix.
+    assert "Set SOCKPUPPET['BUS'] to a Redis URL" in str(warned[0].message)
+
+
+def test_for_session_loads_the_session_in_a_fresh_process():
+    """Regression: ``Channel.for_session(key)`` resolved ``SESSION_ENGINE`` with
+    ``import_string``, which finds ``django.contrib.sessions.backends.db`` only once
+    something else imported that module. In a fresh Celery worker nothing had: the task's
+    first broadcast raised ``ImportError``. Fix: import the engine as a module, as Django's
+    ``SessionMiddleware`` does."""
+    script = (
+        "import django; django.setup()\n"
+        "from sockpuppet import Channel\n"
+        "print(Channel.for_session('no-such-session').stream)\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "TESTS_SESSION_ENGINE": "django.contrib.sessions.backends.cache",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "s.none"  # an unknown session follows no stream
