@@ -4,10 +4,17 @@ The tests start this same project under uvicorn and steer it with environment va
 ``SOCKPUPPET_TRANSPORTS`` (comma list), ``SOCKPUPPET_BUS`` (``memory`` or a Redis URL),
 ``DEMO_DATABASE`` (path of the SQLite file), ``DEMO_DEBUG`` (``0`` turns DEBUG off),
 ``DEMO_SESSION_ENGINE`` (a Django session backend; database sessions by default).
+
+``DEMO_CELERY_BROKER`` (e.g. ``redis://127.0.0.1:6379/1``) runs the background jobs of
+``demo/jobs`` on Celery workers (``celery -A demo worker``) instead of in a thread of the
+web process; it needs ``SOCKPUPPET_BUS`` set to a Redis URL, in the web processes and the
+workers alike. ``DEMO_JOB_STEPS`` and ``DEMO_JOB_STEP_SECONDS`` size the pretend job.
 """
 
 import os
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,6 +33,8 @@ INSTALLED_APPS = [
     "demo.counter",
     "demo.todos",
     "demo.playground",
+    "demo.chat",
+    "demo.jobs",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +96,24 @@ SOCKPUPPET = {
     ],
     "BUS": os.environ.get("SOCKPUPPET_BUS", "memory"),
 }
+
+# Background jobs (demo/jobs): a Celery broker when one is given, else a thread of this process.
+DEMO_JOB_STEPS = int(os.environ.get("DEMO_JOB_STEPS", "10"))
+DEMO_JOB_STEP_SECONDS = float(os.environ.get("DEMO_JOB_STEP_SECONDS", "0.4"))
+
+if os.environ.get("DEMO_CELERY_BROKER"):
+    CELERY_BROKER_URL = os.environ["DEMO_CELERY_BROKER"]
+    CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+    CELERY_TASK_IGNORE_RESULT = True
+    if SOCKPUPPET["BUS"] == "memory":
+        # A worker is another process: what it broadcasts on its own memory bus reaches no
+        # browser (and warns there). Refuse to start half-working instead.
+        raise ImproperlyConfigured(
+            "DEMO_CELERY_BROKER is set, so jobs run on Celery workers, but SOCKPUPPET_BUS is "
+            "'memory': a worker's broadcasts would never reach the web process. Set "
+            "SOCKPUPPET_BUS to a Redis URL (e.g. redis://127.0.0.1:6379/0) for the web "
+            "processes and the workers alike."
+        )
 
 LOGGING = {
     "version": 1,

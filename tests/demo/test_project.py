@@ -12,7 +12,7 @@ import pytest
 from tests.support.server import ROOT, DemoServer, base_env
 
 
-@pytest.mark.parametrize("path", ["/", "/todos/", "/playground/"])
+@pytest.mark.parametrize("path", ["/", "/todos/", "/playground/", "/chat/", "/jobs/"])
 def test_pages_render_with_the_client_and_the_badge(server: DemoServer, path: str) -> None:
     response = httpx.get(server.url + path)
     assert response.status_code == 200
@@ -35,11 +35,13 @@ def test_transports_come_from_the_environment(server: DemoServer) -> None:
     assert '"transports": ["websocket"]' in html
 
 
-def manage(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
+def manage(
+    *args: str, database: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=base_env(database),
+        env=base_env(database, env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -54,3 +56,23 @@ def test_system_checks_pass(tmp_path: Path) -> None:
 def test_migrations_are_up_to_date(tmp_path: Path) -> None:
     result = manage("makemigrations", "--check", "--dry-run", database=tmp_path / "db.sqlite3")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_celery_broker_without_the_redis_bus_is_refused(tmp_path: Path) -> None:
+    """A Celery worker is another process: on the memory bus its broadcasts reach no one."""
+    env = {"DEMO_CELERY_BROKER": "redis://127.0.0.1:6379/1", "SOCKPUPPET_BUS": "memory"}
+    result = manage("check", database=tmp_path / "db.sqlite3", env=env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "Set SOCKPUPPET_BUS to a Redis URL" in result.stderr
+
+
+def test_a_celery_broker_with_the_redis_bus_is_accepted(tmp_path: Path) -> None:
+    env = {
+        "DEMO_CELERY_BROKER": "redis://127.0.0.1:6379/1",
+        "SOCKPUPPET_BUS": "redis://127.0.0.1:6379/0",
+    }
+    # Only the settings: the checks would also try to reach that Redis.
+    result = manage("diffsettings", database=tmp_path / "db.sqlite3", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "CELERY_BROKER_URL = 'redis://127.0.0.1:6379/1'" in result.stdout
