@@ -16,17 +16,23 @@ TAGS = {"reflex": ["reflex"], "broadcast": ["broadcast"], "mixed": [], "idle": [
 
 
 def locust_command(
-    options: argparse.Namespace, folder: Path, hosts: list[str], total: float
+    options: argparse.Namespace,
+    folder: Path,
+    hosts: list[str],
+    total: float,
+    *,
+    users: int | None = None,
+    name: str = "locust",
 ) -> list[str]:
     # The user classes come first: --tags takes every word after it.
     classes = [USER_CLASSES[t] for t in options.transports]
     command = [
         sys.executable, "-m", "locust", "-f", str(ROOT / "locustfile.py"), *classes,
         "--headless", "--only-summary", "--loglevel", "WARNING",
-        "-u", str(options.users), "-r", str(options.spawn_rate), "-t", f"{total:.0f}s",
+        "-u", str(users or options.users), "-r", str(options.spawn_rate), "-t", f"{total:.0f}s",
         "--stop-timeout", str(int(options.timeout) + 5),
         "--host", hosts[0],
-        "--csv", str(folder / "locust"), "--html", str(folder / "report.html"),
+        "--csv", str(folder / name), "--html", str(folder / f"{name}.html"),
     ]  # fmt: skip
     if options.processes > 1:
         command += ["--processes", str(options.processes)]
@@ -53,5 +59,8 @@ def stack_options(options: argparse.Namespace, transports: list[str]) -> dict[st
         "workers": options.workers,
         "transports": ",".join(transports),
         "nginx": options.nginx,
-        "extra": dict(item.split("=", 1) for item in options.env),
+        "extra": {
+            "DJANGO_SETTINGS_MODULE": options.settings,
+            **dict(item.split("=", 1) for item in options.env),
+        },
     }

@@ -31,7 +31,11 @@ def _redis() -> redis.Redis | None:
         return None
     pid = os.getpid()  # Locust's --processes forks: one client per process
     if pid not in _clients:
-        _clients[pid] = redis.Redis.from_url(url, socket_timeout=10)
+        # Thousands of users' greenlets share a few connections, waiting their turn.
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=20, timeout=60, socket_timeout=10
+        )
+        _clients[pid] = redis.Redis(connection_pool=pool)
     return _clients[pid]
 
 

@@ -32,21 +32,22 @@ class Run:
     memory: list[dict[str, Any]] = field(default_factory=list)  # idle scenario rows
 
 
+def _rows(folder: Path, suffix: str) -> list[dict[str, str]]:
+    """The rows of every Locust CSV ``*<suffix>`` of the run (the idle scenario has several)."""
+    found = []
+    for path in sorted(folder.rglob(f"*{suffix}")):
+        with path.open() as f:
+            found += [row for row in csv.DictReader(f) if row.get("Name") != "Aggregated"]
+    return found
+
+
 def stats(folder: Path) -> list[dict[str, str]]:
-    """Locust's ``locust_stats.csv`` rows, without the aggregate."""
-    path = folder / "locust_stats.csv"
-    if not path.exists():
-        return []
-    with path.open() as f:
-        return [row for row in csv.DictReader(f) if row["Name"] != "Aggregated"]
+    """Locust's request statistics, without the aggregate."""
+    return _rows(folder, "_stats.csv")
 
 
 def failures(folder: Path) -> list[dict[str, str]]:
-    path = folder / "locust_failures.csv"
-    if not path.exists():
-        return []
-    with path.open() as f:
-        return list(csv.DictReader(f))
+    return _rows(folder, "_failures.csv")
 
 
 def deliveries(folder: Path) -> dict[str, Any] | None:
@@ -186,7 +187,8 @@ def markdown(run: Run) -> str:
         "",
         f"Machine: {machine()}.",
         "",
-        f"Settings: {settings}. Demo with DEBUG off, Redis bus, SQLite (database sessions).",
+        f"Settings: {settings}. Demo processes: uvicorn (one process each), DEBUG off, Redis "
+        "bus, SQLite; database sessions unless `DEMO_SESSION_ENGINE` says otherwise.",
         "",
         "## Requests",
         "",

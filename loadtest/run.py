@@ -6,7 +6,7 @@
 Starts Redis, ``--workers`` demo processes on the Redis bus (and nginx with ``--nginx``),
 runs ``locust -f locustfile.py --headless`` for the ramp (users / spawn rate) plus
 ``--duration``, and writes Locust's CSV and HTML report and ``summary.md`` into
-``loadtest/out/<timestamp>/``; then stops every process it started, by pid.
+``loadtest/out/<timestamp>-<scenario>/``; then stops every process it started, by pid.
 
 Scenarios: ``reflex`` (users fire reflexes), ``broadcast`` (users listen while
 ``loadtest/publisher.py`` broadcasts every ``--interval`` s), ``mixed`` (both), ``idle``
@@ -55,6 +55,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     add("--interval", type=float, default=1.0, help="seconds between broadcasts")
     add("--timeout", type=float, default=30.0, help="seconds a reflex may take")
     add("--nginx", action="store_true", help="nginx in front, round-robin over the workers")
+    add("--settings", default="demo.settings", help="settings module of the demo processes")
     add("--env", action="append", default=[], metavar="KEY=VALUE", help="for the demo processes")
     add("--out", type=Path, help="folder for the results (default loadtest/out/<timestamp>)")
     options = parser.parse_args(argv)
@@ -66,7 +67,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def settings(options: argparse.Namespace) -> dict[str, object]:
-    keys = ("scenario", "users", "spawn_rate", "duration", "workers", "processes", "nginx")
+    keys = (
+        "scenario",
+        "users",
+        "spawn_rate",
+        "duration",
+        "workers",
+        "processes",
+        "nginx",
+        "settings",
+    )
     chosen: dict[str, object] = {k: getattr(options, k) for k in keys}
     chosen["transports"] = "+".join(options.transports)
     if options.env:

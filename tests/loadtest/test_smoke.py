@@ -61,4 +61,4 @@ def test_every_follower_receives_every_broadcast(run: Path) -> None:
         assert received and int(received[0]["Request Count"]) > 0, f"no broadcast on {transport}"
     summary = (run / "summary.md").read_text()
     assert "**0 missing**" in summary, summary
-    assert (run / "report.html").exists()
+    assert (run / "locust.html").exists()
