@@ -89,30 +89,39 @@ class SockpuppetUser(User):
             followers.left(self.link)
             self.link.close()
 
-    def connect(self) -> None:
-        """Negotiate, open the transport following ``bench``, prove it: request ``connect``."""
+    def connect(self, lost: Link | None = None) -> None:
+        """Negotiate, open the transport following ``bench``, prove it: request ``connect``.
+
+        After a lost transport (``lost``), as the browser client does: the same tab and
+        token, resuming from its cursor (request ``reconnect``); negotiate again only if
+        that fails."""
         started = time.perf_counter()
-        tab = Tab(self.base_url, streams=[self.token])
+        tab = lost.tab if lost is not None else Tab(self.base_url, streams=[self.token])
         link = LINKS[self.transport](tab, on_broadcast=self.received)
+        if lost is not None:
+            link.cursor = dict(lost.cursor)
         try:
-            tab.negotiate()
+            if lost is None:
+                tab.negotiate()
             link.open(timeout=TIMEOUT)
         except Exception as exc:
             link.close()
-            self.record("connect", started, 0, exc)
+            self.record("reconnect" if lost else "connect", started, 0, exc)
             gevent.sleep(1)  # pacing a failed user; the next task tries again
             return
         self.link = link
         followers.joined(link)
-        self.record("connect", started, 0)
+        self.record("reconnect" if lost else "connect", started, 0)
 
     def alive(self) -> bool:
         """Whether the transport is up; a lost one is reported and opened again."""
         if self.link is not None and not self.link.alive:
-            self.record("lost", time.perf_counter(), 0, LinkLost(self.link.lost))
-            followers.left(self.link)
-            self.link.close()
+            lost = self.link
+            self.record("lost", time.perf_counter(), 0, LinkLost(lost.lost))
+            followers.left(lost)
+            lost.close()
             self.link = None
+            self.connect(lost)
         if self.link is None:
             self.connect()
         return self.link is not None

@@ -109,33 +109,37 @@ def requests_table(rows: list[dict[str, str]]) -> list[str]:
     return lines
 
 
-def throughput(run: Run, rows: list[dict[str, str]]) -> list[str]:
-    reflexes = [r for r in rows if r["Name"] in REFLEX_KINDS]
-    if not reflexes or not run.wall:
+def resources(run: Run, rows: list[dict[str, str]]) -> list[str]:
+    """Reflexes per second and per CPU-second; who used the machine's CPU meanwhile."""
+    if not run.wall:
         return []
-    done = sum(int(r["Request Count"]) - int(r["Failure Count"]) for r in reflexes)
-    workers = run.settings.get("workers", 1)
     ours = run.server_cpu + run.locust_cpu + run.redis_cpu
     cores = (os.cpu_count() or 1) * run.wall
     lines = [
         "",
-        "## Throughput",
+        "## Throughput and resources",
         "",
-        f"- Reflexes answered: {done} in {run.wall:.1f} s: **{done / run.wall:.0f}/s**, "
-        f"{done / run.wall / workers:.0f}/s per server process ({workers}).",
-        f"- CPU seconds used meanwhile: demo processes {run.server_cpu:.1f}, "
-        f"Locust {run.locust_cpu:.1f}, Redis {run.redis_cpu:.1f}; other programs on the "
-        f"machine {max(0.0, run.machine_cpu - ours):.1f} "
-        f"(of {os.cpu_count()} cores x {run.wall:.0f} s = {cores:.0f}).",
+        f"- CPU seconds used during the {run.wall:.0f} s of load: demo processes "
+        f"{run.server_cpu:.1f}, Locust {run.locust_cpu:.1f}, Redis {run.redis_cpu:.1f}; other "
+        f"programs on the machine {max(0.0, run.machine_cpu - ours):.1f} (there were "
+        f"{os.cpu_count()} cores x {run.wall:.0f} s = {cores:.0f}).",
     ]
-    if run.server_cpu:
+    if run.rss_kb:
+        rss = ", ".join(f"{k // 1024} MiB" for k in run.rss_kb)
+        lines.append(f"- Demo processes' RSS at the end: {rss}.")
+    done = sum(
+        int(r["Request Count"]) - int(r["Failure Count"]) for r in rows if r["Name"] in REFLEX_KINDS
+    )
+    if done:
+        workers = run.settings.get("workers", 1)
+        lines.append(
+            f"- Reflexes answered: {done} in {run.wall:.1f} s: **{done / run.wall:.0f}/s**, "
+            f"{done / run.wall / workers:.0f}/s per demo process ({workers})."
+        )
+    if done and run.server_cpu:
         lines.append(
             f"- Reflexes per CPU-second of the demo processes: **{done / run.server_cpu:.0f}** "
-            "(what one process would do with a core to itself)."
-        )
-    if run.rss_kb:
-        lines.append(
-            f"- Demo processes' RSS at the end: {', '.join(f'{k // 1024} MiB' for k in run.rss_kb)}."
+            "(what one process would do with a core to itself, if it scaled linearly)."
         )
     return lines
 
@@ -197,7 +201,7 @@ def markdown(run: Run) -> str:
         "(whole ms below 100 ms, 10 ms steps below 1 s).",
         "",
         *requests_table(rows),
-        *throughput(run, rows),
+        *resources(run, rows),
         *broadcast(run.folder),
         *memory_table(run.memory),
     ]

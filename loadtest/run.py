@@ -99,6 +99,7 @@ def load(options: argparse.Namespace, folder: Path, run: Run) -> int:
             publisher = subprocess.Popen(
                 [sys.executable, "-m", "loadtest.publisher", "--expect", str(options.users),
                  "--interval", str(options.interval), "--duration", str(total - 2),
+                 "--patience", str(ramp + 20),
                  "--log", str(folder / "published.txt")],
                 cwd=ROOT, env=env,
             )  # fmt: skip
