@@ -16,6 +16,7 @@ Scenarios: ``reflex`` (users fire reflexes), ``broadcast`` (users listen while
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import resource
 import shlex
@@ -88,7 +89,7 @@ def settings(options: argparse.Namespace) -> dict[str, object]:
     return chosen
 
 
-def load(options: argparse.Namespace, folder: Path, run: Run) -> int:
+def load(options: argparse.Namespace, folder: Path, run: Run) -> None:
     """The reflex, broadcast and mixed scenarios: one Locust run against one stack."""
     ramp = options.users / options.spawn_rate
     total = ramp + seconds(options.duration)
@@ -108,26 +109,35 @@ def load(options: argparse.Namespace, folder: Path, run: Run) -> int:
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         busy = procstat.busy_seconds()
         started = time.monotonic()
-        code = _locust(locust_command(options, folder, running.hosts, total), env, folder, total)
+        forks = _locust(locust_command(options, folder, running.hosts, total), env, folder, total)
         run.wall = time.monotonic() - started
         run.machine_cpu = procstat.busy_seconds() - busy
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         run.locust_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+        run.locust_cpu += forks
         run.server_cpu = sum(procstat.cpu_seconds(p) for p in running.pids) - server_cpu
         run.redis_cpu = procstat.cpu_seconds(running.redis.process.pid) - redis_cpu  # type: ignore[union-attr]
         run.rss_kb = [procstat.rss_kb(p) for p in running.pids]
         if publisher is not None:
             stop(publisher)
-    return code
 
 
-def _locust(command: list[str], env: dict[str, str], folder: Path, total: float) -> int:
+def _locust(command: list[str], env: dict[str, str], folder: Path, total: float) -> float:
+    """Run Locust to its end; returns the CPU seconds of its forked workers, if any (the
+    main process's own come with ``RUSAGE_CHILDREN``; its forks are not reaped into it)."""
+    workers: dict[int, float] = {}
     with (folder / "locust.log").open("ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
         try:
-            return process.wait(timeout=total + 120)
+            deadline = time.monotonic() + total + 120
+            while process.poll() is None and time.monotonic() < deadline:
+                for pid in procstat.children(process.pid):
+                    with contextlib.suppress(OSError):
+                        workers[pid] = procstat.cpu_seconds(pid)
+                time.sleep(0.5)  # sampling the workers' CPU time while they run
         finally:
             stop(process)
+    return sum(workers.values())
 
 
 def main(argv: list[str] | None = None) -> Path:
