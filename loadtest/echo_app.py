@@ -69,7 +69,7 @@ async def _sse(scope: dict[str, Any], receive: Any, send: Any) -> None:
     headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-store")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": b"data: {}\n\n", "more_body": True})
-    disconnected = asyncio.ensure_future(receive())
+    disconnected = asyncio.ensure_future(_disconnect(receive))
     while True:
         getter = asyncio.ensure_future(queue.get())
         await asyncio.wait({getter, disconnected}, return_when=asyncio.FIRST_COMPLETED)
@@ -83,6 +83,12 @@ async def _sse(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 "more_body": True,
             }
         )
+
+
+async def _disconnect(receive: Any) -> None:
+    """Wait for the client to go (the request's own empty body comes first)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _poll(scope: dict[str, Any], send: Any) -> None:
