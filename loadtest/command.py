@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtest.stack import Stack
+from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 USER_CLASSES = {"websocket": "WebSocketUser", "sse": "SSEUser", "longpoll": "LongPollUser"}
@@ -35,7 +36,10 @@ def locust_command(
         "--csv", str(folder / name), "--html", str(folder / f"{name}.html"),
     ]  # fmt: skip
     if options.processes > 1:
-        command += ["--processes", str(options.processes)]
+        # Locust's master listens for its forks on *:5557 unless told: loopback, a free port.
+        port = str(free_port())
+        command += ["--processes", str(options.processes), "--master-bind-host", "127.0.0.1"]
+        command += ["--master-bind-port", port, "--master-port", port]
     if TAGS[options.scenario]:
         command += ["--tags", *TAGS[options.scenario]]
     return command
