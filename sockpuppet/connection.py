@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
 
+from django.http.cookie import parse_cookie
+
 
 @dataclass
 class Connection:
@@ -37,10 +39,8 @@ class Connection:
     def __post_init__(self) -> None:
         if not self.cookies:
             for name, value in self.headers:
-                if name == b"cookie":
-                    jar = SimpleCookie()
-                    jar.load(value.decode("latin-1"))
-                    self.cookies.update({k: m.value for k, m in jar.items()})
+                if name == b"cookie":  # parsed as Django does, never refused
+                    self.cookies.update(parse_cookie(value.decode("latin-1")))
 
     @property
     def stream(self) -> str:

@@ -35,8 +35,10 @@ def set_cookies(request: HttpRequest) -> HttpResponse:
     """``POST cookies`` with ``{"token": …}``: answer with the cookies it carries."""
     try:
         token = json.loads(request.body or b"{}").get("token", "")
+        if not isinstance(token, str):
+            raise ValueError("the token must be a string")
         headers = signing.loads(token, salt=_SALT, max_age=MAX_AGE)
-    except (ValueError, AttributeError, signing.BadSignature):
+    except (ValueError, RecursionError, AttributeError, signing.BadSignature):
         return JsonResponse(
             {"type": "error", "message": "Invalid or expired cookies token."}, status=400
         )

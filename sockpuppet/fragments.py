@@ -22,7 +22,7 @@ class FragmentError(Exception):
 def _compile(selector: str) -> CSSSelector:
     try:
         return CSSSelector(selector, translator="html")
-    except SelectorError as exc:
+    except (SelectorError, etree.XPathError, RecursionError) as exc:
         raise FragmentError(f"Invalid CSS selector {selector!r}: {exc}") from None
 
 
@@ -31,7 +31,10 @@ def inner_html(page: str, selectors: list[str]) -> list[tuple[str, str]]:
     document = lxml_html.document_fromstring(page)
     fragments = []
     for selector in selectors:
-        matches = _compile(selector)(document)
+        try:
+            matches = _compile(selector)(document)
+        except etree.XPathError as exc:  # valid CSS that lxml cannot run, e.g. "ns|p"
+            raise FragmentError(f"Invalid CSS selector {selector!r}: {exc}") from None
         if not matches:
             raise FragmentError(
                 f"The morph root {selector!r} (from data-reflex-root) matches nothing in the re-rendered page."

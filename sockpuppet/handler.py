@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.handlers.base import BaseHandler
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 
 RUN_ATTRIBUTE = "_sockpuppet_run"
 
@@ -32,11 +32,16 @@ class ReflexHandler(BaseHandler):
     def _get_response(self, request: HttpRequest) -> Any:
         run: Callable[[], bool] = getattr(request, RUN_ATTRIBUTE)
         try:
-            if run():
+            if not run():
+                return HttpResponse(status=204)
+            try:
                 return super()._get_response(request)  # type: ignore[misc]
+            except Http404:
+                # No page at the URL the client named: the runner answers "HTTP 404", a
+                # clear error, not a failure of the server.
+                return HttpResponseNotFound()
         except Exception as exc:  # the runner reports it; the middleware still completes
             request.sockpuppet_error = exc  # type: ignore[attr-defined]
             response = HttpResponse(status=500)  # as for a failed page: the session is not saved
             response._has_been_logged = True  # type: ignore[attr-defined] # the runner logs it
             return response
-        return HttpResponse(status=204)

@@ -7,9 +7,21 @@ text into a typed message or raises ``ProtocolError`` with a message fit for the
 from __future__ import annotations
 
 import json
+import re
+import reprlib
 from typing import Any, Literal, NotRequired, TypedDict
+from urllib.parse import urlsplit
 
 PROTOCOL_VERSION = 1
+CLIENT_TYPES = ("reflex", "ping", "subscribe", "unsubscribe", "ack")
+# The largest stream position a client may name: the largest integer a JavaScript client
+# holds exactly (and far inside the 64-bit ids of Redis Streams).
+MAX_POSITION = 2**53 - 1
+# Longest ids (reflex, ping), targets and morph root selectors: what the server echoes or
+# caches stays small, whatever a client sends.
+MAX_ID = 100
+MAX_TARGET = 200
+MAX_SELECTOR = 1000
 
 
 class ProtocolError(Exception):
@@ -94,6 +106,10 @@ class ResyncMessage(TypedDict):
 ServerMessage = OperationsMessage | OutcomeMessage | ErrorMessage | PongMessage | ResyncMessage
 
 _STRING_FIELDS = ("url", "formData", "permanentAttributeName", "innerHTML", "textContent")
+# JSON can carry lone surrogates (\\ud800 escapes); a string holding one cannot be encoded
+# as UTF-8, so no answer echoing it could ever be sent (nor a page rendering it).
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _require(condition: bool, message: str) -> None:
@@ -103,11 +119,20 @@ def _require(condition: bool, message: str) -> None:
 
 def decode(text: str | bytes, max_bytes: int) -> list[ClientMessage]:
     """Parse one frame or request body: a message object or a JSON array of them."""
-    _require(len(text) <= max_bytes, f"Message too large: the limit is {max_bytes} bytes.")
+    _require(_size(text) <= max_bytes, f"Message too large: the limit is {max_bytes} bytes.")
     try:
-        data = json.loads(text)
+        string = text.decode("utf-8") if isinstance(text, bytes) else text
+        data = json.loads(string)
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(
+            f"Messages must be UTF-8 text: {exc.reason} at byte {exc.start}."
+        ) from None
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"Malformed JSON: {exc}") from None
+    _require(
+        not (_MAYBE_SURROGATE.search(string) and _has_lone_surrogate(data)),
+        "Strings must be valid Unicode: lone surrogates (\\ud800-\\udfff) are not allowed.",
+    )
     items = data if isinstance(data, list) else [data]
     return [parse(item) for item in items]
 
@@ -119,7 +144,10 @@ def parse(data: Any) -> ClientMessage:
     if kind == "reflex":
         return _parse_reflex(data)
     if kind == "ping":
-        _require(isinstance(data.get("id"), str), "A ping needs a string 'id'.")
+        _require(
+            isinstance(data.get("id"), str) and len(data["id"]) <= MAX_ID,
+            f"A ping needs a string 'id' (at most {MAX_ID} characters).",
+        )
         return PingMessage(type="ping", id=data["id"])
     if kind in ("subscribe", "unsubscribe"):
         _require(isinstance(data.get("stream"), str), f"A {kind} needs a string 'stream'.")
@@ -127,18 +155,19 @@ def parse(data: Any) -> ClientMessage:
     if kind == "ack":
         return AckMessage(type="ack", since=parse_cursor(data.get("since")))
     raise ProtocolError(
-        f"Unknown message type {kind!r}; expected reflex, ping, subscribe, unsubscribe or ack."
+        f"Unknown message type {_shown(kind)}; expected reflex, ping, subscribe, "
+        "unsubscribe or ack."
     )
 
 
 def _parse_reflex(data: dict[str, Any]) -> ReflexMessage:
     _require(
-        isinstance(data.get("id"), str) and 0 < len(data["id"]) <= 100,
-        "A reflex needs a string 'id'.",
+        isinstance(data.get("id"), str) and 0 < len(data["id"]) <= MAX_ID,
+        f"A reflex needs a string 'id' (at most {MAX_ID} characters).",
     )
-    target = data.get("target")
+    target = data.setdefault("target", None)  # missing: refresh the page
     _require(
-        target is None or isinstance(target, str),
+        target is None or (isinstance(target, str) and len(target) <= MAX_TARGET),
         "'target' must be a string like 'CounterReflex#increment'.",
     )
     for name, kind in (
@@ -160,7 +189,11 @@ def _parse_reflex(data: dict[str, Any]) -> ReflexMessage:
             else data.get(name, "")
         )
         _require(isinstance(value, str), f"'{name}' must be a string.")
-    _require(all(isinstance(s, str) for s in data["selectors"]), "'selectors' must be strings.")
+    _require(
+        all(isinstance(s, str) and len(s) <= MAX_SELECTOR for s in data["selectors"]),
+        f"'selectors' must be strings (CSS selectors of at most {MAX_SELECTOR} characters).",
+    )
+    _require(_is_url(data["url"]), "'url' must be the page's URL.")
     return data  # type: ignore[return-value]
 
 
@@ -175,10 +208,49 @@ def parse_cursor(value: Any) -> dict[str, int]:
             raise ProtocolError("'since' must be a JSON object of stream positions.") from None
     _require(isinstance(value, dict), "'since' must be a JSON object of stream positions.")
     _require(
-        all(isinstance(k, str) and type(v) is int and v >= 0 for k, v in value.items()),
-        "'since' maps stream names to positions (integers >= 0).",
+        all(
+            isinstance(k, str) and type(v) is int and 0 <= v <= MAX_POSITION
+            for k, v in value.items()
+        ),
+        f"'since' maps stream names to positions (integers from 0 to {MAX_POSITION}).",
     )
     return dict(value)
+
+
+def _shown(value: Any) -> str:
+    """A short repr of a client's value, for an error message."""
+    text = reprlib.repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _size(text: str | bytes) -> int:
+    """The size in bytes of a frame or body as it travelled (UTF-8)."""
+    if isinstance(text, bytes) or text.isascii():
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _is_url(text: str) -> bool:
+    try:
+        urlsplit(text)
+    except ValueError:
+        return False
+    return True
 
 
 def welcome(origin: dict[str, int]) -> dict[str, Any]:

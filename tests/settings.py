@@ -53,3 +53,17 @@ SOCKPUPPET = {
     "TRANSPORTS": os.environ.get("SOCKPUPPET_TRANSPORTS", "websocket,sse,longpoll").split(","),
     "BUS": os.environ.get("SOCKPUPPET_BUS", "memory"),
 }
+# Limits and timings a test server tightens through its environment (tests/hardening).
+for _key in (
+    "HEARTBEAT",
+    "LONGPOLL_TIMEOUT",
+    "REFLEX_TIMEOUT",
+    "MAX_MESSAGE_BYTES",
+    "MAX_QUEUE",
+    "MAX_PENDING_REFLEXES",
+    "MAX_CONNECTIONS_PER_SESSION",
+    "MAX_REFLEXES_PER_SECOND",
+):
+    if f"SOCKPUPPET_{_key}" in os.environ:
+        _value = os.environ[f"SOCKPUPPET_{_key}"]
+        SOCKPUPPET[_key] = int(_value) if _value.isdigit() else float(_value)

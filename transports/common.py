@@ -3,13 +3,13 @@ against the session, and describe the connection for the dispatcher."""
 
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.http.cookie import parse_cookie
 from django.utils.module_loading import import_string
 from starlette.responses import JSONResponse
 
@@ -39,11 +39,11 @@ def origin_ok(scope: Scope) -> bool:
 
 
 def _load_session(scope: Scope) -> SessionBase:
-    jar: SimpleCookie = SimpleCookie()
-    jar.load(header(scope, b"cookie") or "")
-    morsel = jar.get(django_settings.SESSION_COOKIE_NAME)
+    # Django's own parser, as for request.COOKIES: SimpleCookie raises on names browsers
+    # send anyway (another app's "a@b=1"), and would refuse the whole header.
+    cookies = parse_cookie(header(scope, b"cookie") or "")
     store = import_string(django_settings.SESSION_ENGINE).SessionStore
-    session: SessionBase = store(session_key=morsel.value if morsel else None)
+    session: SessionBase = store(session_key=cookies.get(django_settings.SESSION_COOKIE_NAME))
     session.keys()  # loads it here, in a thread: a database session may not load on the loop
     return session
 

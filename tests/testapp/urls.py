@@ -7,4 +7,5 @@ urlpatterns = [
     path("class/", views.CounterView.as_view(), name="class-counter"),
     path("broken/", views.broken, name="broken"),
     path("redirect/", views.redirect_away, name="redirect"),
+    path("echo/", views.echo, name="echo"),
 ]

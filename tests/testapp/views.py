@@ -21,3 +21,8 @@ def broken(request):
 
 def redirect_away(request):
     return redirect("/class/")
+
+
+def echo(request):
+    """Reflex data in every HTML context a template puts it (tests/hardening)."""
+    return render(request, "testapp/echo.html")
