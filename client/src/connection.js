@@ -14,8 +14,10 @@
  * The connection owns what outlives a transport: the token (one per page; negotiated
  * again only after a `fatal` close such as WebSocket code 4001), the cursor of stream
  * positions (sent as `since`; duplicates are dropped here), and the transport that worked
- * (remembered in sessionStorage and tried first). Transports only move messages; see
- * `transports/index.js` for their interface.
+ * where the page's first choice did not (remembered in sessionStorage and tried first by
+ * every page of the tab that allows it; a page that narrows the list to its first choice
+ * proves nothing about the network, so it leaves the memory alone). Transports only move
+ * messages; see `transports/index.js` for their interface.
  */
 
 import { backoffDelay } from "./backoff.js"
@@ -152,7 +154,7 @@ export class Connection {
       }
       if (stale()) return
     }
-    const candidates = this.#candidates()
+    const { candidates, first } = this.#candidates()
     if (!candidates.length) {
       console.error("[sockpuppet] no usable transport: the server offers", this.session.transports, "the page allows", this.allowed)
       return this.#to("closed")
@@ -161,7 +163,7 @@ export class Connection {
       this.#to("probing")
       const { handle, fatal, streams } = await this.#probe(name)
       if (stale()) return handle && handle.close()
-      if (handle) return this.#opened(name, handle, streams)
+      if (handle) return this.#opened(name, handle, streams, { first, tried: candidates })
       if (fatal) {
         this.session = null
         break
@@ -194,17 +196,21 @@ export class Connection {
     return session
   }
 
-  /** Transports to try, in order: allowed by server, page and registry; the remembered one first. */
+  /**
+   * Transports to try, in order: allowed by server, page and registry; the remembered one
+   * first. `first` is the page's own first choice (the first without the memory).
+   */
   #candidates() {
     const offered = Array.isArray(this.session.transports) ? this.session.transports : this.serverTransports
     const wanted = this.allowed ? this.allowed.filter((name) => offered.includes(name)) : [...offered]
     const names = wanted.filter((name) => this.registry[name])
+    const first = names[0]
     const remembered = this.#remembered()
     if (remembered && names.includes(remembered)) {
       names.splice(names.indexOf(remembered), 1)
       names.unshift(remembered)
     }
-    return names
+    return { candidates: names, first }
   }
 
   /** Opens transport `name` and waits for the pong; resolves `{handle, streams}` or `{fatal}`. */
@@ -249,11 +255,11 @@ export class Connection {
     })
   }
 
-  #opened(name, handle, streams) {
+  #opened(name, handle, streams, order) {
     this.handle = handle
     this.name = name
     this.openedAt = this.lastMessageAt = this.now()
-    this.#remember(name)
+    this.#remember(name, order)
     this.#to("open")
     this.#armWatchdog()
     const reconnected = this.everOpened
@@ -329,9 +335,17 @@ export class Connection {
     }
   }
 
-  #remember(name) {
+  /**
+   * Remembers `name` when it worked where the page's first choice did not. When the first
+   * choice worked, a remembered transport tried before it failed: it is forgotten. A
+   * remembered transport this page did not allow is left as it is.
+   */
+  #remember(name, { first, tried }) {
     try {
-      if (this.storage) this.storage.setItem(STORAGE_KEY, name)
+      if (!this.storage) return
+      const remembered = this.storage.getItem(STORAGE_KEY)
+      if (name !== first) this.storage.setItem(STORAGE_KEY, name)
+      else if (remembered && remembered !== name && tried.includes(remembered)) this.storage.removeItem(STORAGE_KEY)
     } catch {
       // storage may be unavailable (sandboxed frames, privacy modes); remembering is optional
     }

@@ -30,7 +30,11 @@ function setup({ registry, session = SESSION, failures = 0, hang = false, storag
 
 function memoryStorage() {
   const items = new Map()
-  return { getItem: (key) => items.get(key) ?? null, setItem: (key, value) => items.set(key, value) }
+  return {
+    getItem: (key) => items.get(key) ?? null,
+    setItem: (key, value) => items.set(key, value),
+    removeItem: (key) => items.delete(key),
+  }
 }
 
 test("negotiates, proves the first transport by ping/pong, opens", async () => {
@@ -229,6 +233,43 @@ test("a refused transport falls through at once; success is remembered", async (
   assert.equal(clock.now(), 0)
   assert.equal(connection.transport, "sse")
   assert.equal(storage.getItem(STORAGE_KEY), "sse")
+})
+
+test("a page narrowed to its first choice leaves the tab's memory alone", async () => {
+  // Regression: a page forcing long-poll (the demo's ?transport=longpoll) made every later
+  // page of the tab try long-poll first, and settle on it, though WebSockets worked.
+  const storage = memoryStorage()
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const longpoll = fakeTransport("longpoll", { answerPings: true })
+  const forced = setup({ registry: { websocket, longpoll }, storage })
+  forced.connection.start(["longpoll"])
+  await forced.clock.advance(0)
+  assert.equal(forced.connection.transport, "longpoll")
+  assert.equal(storage.getItem(STORAGE_KEY), null)
+
+  const next = setup({ registry: { websocket, longpoll }, storage })
+  next.connection.start()
+  await next.clock.advance(0)
+  assert.equal(next.connection.transport, "websocket")
+
+  storage.setItem(STORAGE_KEY, "sse")
+  const other = setup({ registry: { websocket, longpoll }, storage })
+  other.connection.start(["longpoll"])
+  await other.clock.advance(0)
+  assert.equal(storage.getItem(STORAGE_KEY), "sse", "a memory this page did not allow stays")
+})
+
+test("a remembered transport that fails is forgotten when the first choice works", async () => {
+  const storage = memoryStorage()
+  storage.setItem(STORAGE_KEY, "sse")
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const sse = fakeTransport("sse", { refuse: true })
+  const { clock, connection } = setup({ registry: { websocket, sse }, storage })
+  connection.start()
+  await clock.advance(0)
+  assert.equal(sse.opened.length, 1)
+  assert.equal(connection.transport, "websocket")
+  assert.equal(storage.getItem(STORAGE_KEY), null)
 })
 
 test("stop() closes; start() again reconnects; nothing stale survives", async () => {

@@ -3,7 +3,7 @@ import { test } from "node:test"
 import { httpEndpoint, refusal, Sender } from "../src/transports/http.js"
 import * as longpoll from "../src/transports/longpoll.js"
 import * as sse from "../src/transports/sse.js"
-import { flush } from "./fakes.js"
+import { FakeClock, flush } from "./fakes.js"
 
 test("sse parser: events, multi-line data, comments, any line ending, split chunks", () => {
   const events = []
@@ -121,4 +121,77 @@ test("longpoll: a 401 poll is a fatal close", async () => {
   fetch.calls[0].resolve({ ok: false, status: 401 })
   await flush()
   assert.deepEqual(closes, [{ code: 401, reason: "HTTP 401", fatal: true }])
+})
+
+/** A response whose body the test pushes text into, as a stream arriving. */
+function streamingResponse() {
+  const chunks = []
+  let wake = null
+  const encoder = new TextEncoder()
+  return {
+    ok: true,
+    status: 200,
+    body: {
+      getReader: () => ({
+        read: async () => {
+          while (!chunks.length) await new Promise((resolve) => (wake = resolve))
+          return { value: encoder.encode(chunks.shift()), done: false }
+        },
+      }),
+    },
+    push(text) {
+      chunks.push(text)
+      if (wake) wake()
+    },
+  }
+}
+
+function openSse(fetch, clock, closes, received = []) {
+  return sse.open({
+    url: "http://h/sp/",
+    token: "tok",
+    since: "",
+    fetch,
+    timers: clock,
+    onmessage: (message) => received.push(message),
+    onclose: (info) => closes.push(info),
+  })
+}
+
+test("sse: a stream still silent 1 s after its POST was answered is buffered on the way", async () => {
+  // Regression: behind a proxy that buffers responses the SSE probe waited out the whole
+  // probe timeout (3 s), so the client reached long-poll past the 3 s it has from page load.
+  const fetch = scriptedFetch()
+  const clock = new FakeClock()
+  const closes = []
+  openSse(fetch, clock, closes).send({ type: "ping", id: "p" })
+  await flush()
+  const [stream, post] = fetch.calls
+  assert.equal(new URL(stream.url).pathname, "/sp/sse")
+  assert.deepEqual(post.body, [{ type: "ping", id: "p" }])
+  post.resolve({ ok: true, status: 202 })
+  await clock.advance(sse.BUFFERED_AFTER - 1)
+  assert.deepEqual(closes, [])
+  await clock.advance(1)
+  assert.equal(closes.length, 1)
+  assert.match(closes[0].reason, /buffered/)
+  assert.equal(clock.pending, 0)
+})
+
+test("sse: a stream that delivers is not taken for buffered", async () => {
+  const fetch = scriptedFetch()
+  const clock = new FakeClock()
+  const closes = []
+  const received = []
+  openSse(fetch, clock, closes, received).send({ type: "ping", id: "p" })
+  await flush()
+  const [stream, post] = fetch.calls
+  const response = streamingResponse()
+  stream.resolve(response)
+  response.push('data: {"type":"heartbeat"}\n\n')
+  await flush()
+  post.resolve({ ok: true, status: 202 })
+  await clock.advance(10 * sse.BUFFERED_AFTER)
+  assert.deepEqual(closes, [])
+  assert.deepEqual(received, [{ type: "heartbeat" }])
 })

@@ -6,7 +6,8 @@
  * while a POST is on its way wait and go together in the next one. The server answers a
  * batch only once its reflexes ran, so the reflexes of one tab run in order even when its
  * POSTs land on different processes. A failed POST fails the transport (the connection
- * reconnects, and the outbox re-sends unanswered reflexes by id).
+ * reconnects, and the outbox re-sends unanswered reflexes by id). `onsent(ms)` hears of
+ * each acknowledged POST and how long it took.
  */
 
 /** `base` + `path` with the non-empty `params` as query string. */
@@ -24,10 +25,11 @@ export function refusal(status) {
 }
 
 export class Sender {
-  constructor({ url, fetch, onfail }) {
+  constructor({ url, fetch, onfail, onsent = () => {} }) {
     this.url = url
     this.fetch = fetch
     this.onfail = onfail
+    this.onsent = onsent
     this.waiting = []
     this.busy = false
     this.closed = false
@@ -50,6 +52,7 @@ export class Sender {
     if (this.busy || this.closed || !this.waiting.length) return
     this.busy = true
     const batch = this.waiting.splice(0)
+    const started = Date.now()
     try {
       const response = await this.fetch(this.url, {
         method: "POST",
@@ -59,6 +62,7 @@ export class Sender {
         signal: this.abort ? this.abort.signal : undefined,
       })
       if (!response.ok) return this.fail(refusal(response.status))
+      if (!this.closed) this.onsent(Date.now() - started)
     } catch (error) {
       return this.fail({ reason: `send failed: ${error.message || error}` })
     } finally {

@@ -7,11 +7,19 @@
  * connection's back (the connection resumes with its own cursor instead of
  * `Last-Event-ID`). A proxy that buffers the stream keeps the probe's pong from arriving,
  * and the next transport is tried.
+ *
+ * A buffered stream is told apart early: the server publishes the answer to a POSTed
+ * message (the probe's `pong`) before it acknowledges the POST, and the stream starts with
+ * an event at once. A stream that has delivered nothing `BUFFERED_AFTER` ms after a POST
+ * was acknowledged (or as long again as that POST took, if longer) is held back on the
+ * way: it fails at once instead of waiting out the whole probe.
  */
 
 import { httpEndpoint, refusal, Sender } from "./http.js"
 
 export const name = "sse"
+
+export const BUFFERED_AFTER = 1000
 
 /** Parses `text/event-stream` text pushed in chunks; calls `ondata(data)` per event. */
 export function createEventParser(ondata) {
@@ -46,19 +54,32 @@ export function createEventParser(ondata) {
 }
 
 /** Opens the stream and the sender; see `transports/index.js` for the handle. */
-export function open({ url, token, since, streams = () => [], fetch, onmessage, onclose }) {
+export function open({ url, token, since, streams = () => [], fetch, timers = globalThis, onmessage, onclose }) {
   let closed = false
+  let heard = false
+  let silence = null
   const abort = new AbortController()
-  const fail = (info) => {
-    if (closed) return
+  const stop = () => {
     closed = true
+    timers.clearTimeout(silence)
     abort.abort()
     sender.close()
+  }
+  const fail = (info) => {
+    if (closed) return
+    stop()
     onclose(info)
   }
-  const sender = new Sender({ url: httpEndpoint(url, "send", { token, transport: name }), fetch, onfail: fail })
+  const sent = (elapsed) => {
+    if (heard || silence !== null) return
+    const wait = Math.max(BUFFERED_AFTER, elapsed)
+    silence = timers.setTimeout(() => fail({ reason: `the stream delivered nothing ${wait} ms after a POST was answered: buffered on the way` }), wait)
+  }
+  const sender = new Sender({ url: httpEndpoint(url, "send", { token, transport: name }), fetch, onfail: fail, onsent: sent })
   const deliver = (data) => {
     if (closed) return
+    heard = true
+    timers.clearTimeout(silence)
     let message
     try {
       message = JSON.parse(data)
@@ -98,10 +119,7 @@ export function open({ url, token, since, streams = () => [], fetch, onmessage, 
       if (!closed) sender.send(message)
     },
     close() {
-      if (closed) return
-      closed = true
-      abort.abort()
-      sender.close()
+      if (!closed) stop()
     },
   }
 }
