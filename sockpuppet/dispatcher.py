@@ -97,8 +97,6 @@ class Dispatcher:
                 }
             )
             return
-        if not await self._first_time(message):
-            return
         self._pending.put_nowait(message)
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work())
@@ -107,9 +105,18 @@ class Dispatcher:
         return await self.bus.claim(f"reflex:{self.connection.id}:{message['id']}", CLAIM_TTL)
 
     async def _work(self) -> None:
-        """Run queued reflexes in order; end when none is left (the next one starts anew)."""
+        """Run queued reflexes in order; end when none is left (the next one starts anew).
+
+        A reflex id is claimed as its reflex starts, not as it arrives: the reflexes still
+        queued when the process dies were never claimed, so the client's retries run them.
+        """
         while not self._pending.empty():
-            await self._answer(self._pending.get_nowait())
+            message = self._pending.get_nowait()
+            try:
+                if await self._first_time(message):
+                    await self._answer(message)
+            except BusUnavailable as exc:
+                logger.error("Reflex %s not run: %s", message["id"], exc)
 
     async def _answer(self, message: ReflexMessage) -> None:
         started = time.perf_counter()
