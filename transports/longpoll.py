@@ -4,12 +4,14 @@ It answers a JSON array: a ``heartbeat`` carrying ``since`` (where following eac
 began, see ``protocol.welcome``), then the messages, if any. The next poll's ``since`` acknowledges the
 previous batch: a batch whose response was lost on the way is simply delivered again
 from history, because the client's cursor never moved past it. Client messages go by
-``POST send``, shared with SSE.
+``POST send``, shared with SSE. A poll whose client goes away (``http.disconnect``) ends
+at once rather than holding its subscription to the end of the hold.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from typing import Any
 
 from starlette.requests import Request
@@ -38,13 +40,37 @@ async def poll_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     else:
         try:
             hold = 0.0 if connection.notices else float(settings.LONGPOLL_TIMEOUT)
-            messages = await _collect(connection.streams, connection.cursor(cursor), hold)
+            collecting = _collect(connection.streams, connection.cursor(cursor), hold)
+            messages = await _unless_gone(collecting, receive)
+            if messages is None:
+                return  # the client went away: nobody to answer
             messages[1:1] = connection.notices
         except BusUnavailable as exc:
             response = refusal(Refused(503, str(exc)))
         else:
             response = JSONResponse(messages, headers={"Cache-Control": "no-store"})
     await response(scope, receive, send)
+
+
+async def _unless_gone(
+    collecting: Coroutine[Any, Any, list[Message]], receive: Any
+) -> list[Message] | None:
+    """What ``collecting`` returns, or None once the client disconnected (it is cancelled)."""
+    collect = asyncio.ensure_future(collecting)
+    gone = asyncio.ensure_future(_disconnected(receive))
+    try:
+        await asyncio.wait({collect, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (collect, gone):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(collect, gone, return_exceptions=True)
+    return collect.result() if not collect.cancelled() else None
+
+
+async def _disconnected(receive: Any) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _collect(streams: list[str], cursor: dict[str, int], hold: float) -> list[Message]:
