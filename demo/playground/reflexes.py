@@ -3,6 +3,7 @@ from django.utils.html import format_html
 from sockpuppet import Channel, Reflex
 
 WALL = "playground:wall"
+SEQUENCE_KEPT = 200
 
 
 class PlaygroundReflex(Reflex):
@@ -25,6 +26,12 @@ class PlaygroundReflex(Reflex):
         """Changes two counters; the button's data-reflex-root morphs only one of them."""
         self.session["root_a"] = self.session.get("root_a", 0) + 1
         self.session["root_b"] = self.session.get("root_b", 0) + 1
+
+    def record(self) -> None:
+        """Append the number the clicked button carries (``data-seq``, counted up by the
+        page at each click) to a list in the session: which clicks ran, in what order."""
+        sequence = [*self.session.get("sequence", []), int(self.element.dataset["seq"])]
+        self.session["sequence"] = sequence[-SEQUENCE_KEPT:]
 
     def shout(self) -> None:
         """Broadcast a note to every page following the wall's stream, this one included."""

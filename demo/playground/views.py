@@ -12,5 +12,6 @@ def playground(request: HttpRequest) -> HttpResponse:
         "guarded": session.get("guarded", 0),
         "root_a": session.get("root_a", 0),
         "root_b": session.get("root_b", 0),
+        "sequence": session.get("sequence", []),
     }
     return render(request, "playground/playground.html", context)

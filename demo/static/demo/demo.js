@@ -1,5 +1,6 @@
-// The demo's own page behaviour: the transport badge, error toasts, the playground's event
-// log, and clearing the todo form after a successful add. Plain DOM events, no framework.
+// The demo's own page behaviour: starting the client with the transport the switcher chose,
+// the transport badge, error toasts, the playground's event log and its numbered clicks, and
+// clearing the todo form after a successful add. Plain DOM events, no framework.
 (() => {
   "use strict";
 
@@ -80,10 +81,58 @@
     }
   });
 
+  // A button marked data-demo-sequence carries the next number in data-seq: each reflex it
+  // starts (the number is already in the message by then) moves it on by one.
+  document.addEventListener("sockpuppet:before", (event) => {
+    const el = event.target;
+    if (el instanceof HTMLElement && el.hasAttribute("data-demo-sequence")) {
+      el.dataset.seq = String(Number(el.dataset.seq || "0") + 1);
+    }
+  });
+
+  // The transport switcher: ?transport=websocket|sse|longpoll forces one transport for this
+  // tab (kept in sessionStorage, so it follows the visitor through the demo), ?transport=auto
+  // lets the client pick again. base.html renders {% sockpuppet_scripts autostart=False %}:
+  // the client connects here, once, with the choice.
+  const CHOICE_KEY = "sockpuppet-demo:transport";
+
+  function chosenTransport(allowed) {
+    const asked = new URLSearchParams(window.location.search).get("transport");
+    let kept = null;
+    try {
+      if (asked === "auto") sessionStorage.removeItem(CHOICE_KEY);
+      else if (allowed.includes(asked)) sessionStorage.setItem(CHOICE_KEY, asked);
+      kept = sessionStorage.getItem(CHOICE_KEY);
+    } catch {
+      kept = asked; // no storage: the choice lasts for this page only
+    }
+    return allowed.includes(kept) ? kept : null;
+  }
+
+  function start() {
+    const sp = window.Sockpuppet;
+    if (!sp) return;
+    const allowed = (sp.config && sp.config.transports) || [];
+    const choice = chosenTransport(allowed);
+    for (const link of document.querySelectorAll("#transport-switcher [data-transport]")) {
+      const name = link.dataset.transport;
+      if (name === (choice || "auto")) link.setAttribute("aria-current", "true");
+      else link.removeAttribute("aria-current");
+      if (name !== "auto" && !allowed.includes(name)) {
+        link.setAttribute("aria-disabled", "true");
+        link.title = `The server does not allow ${name} (SOCKPUPPET["TRANSPORTS"])`;
+      }
+    }
+    sp.start(choice ? { transports: [choice] } : {});
+  }
+
   function init() {
     const sp = window.Sockpuppet;
     if (sp && sp.connected && sp.transport) showTransport("connected", sp.transport);
   }
+  // The client's script comes after this one (both deferred): it is there by DOMContentLoaded.
+  if (window.Sockpuppet) start();
+  else document.addEventListener("DOMContentLoaded", start, { once: true });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {
