@@ -69,6 +69,7 @@ export class Connection {
     this.handle = null
     this.name = null
     this.probing = null
+    this.accepted = null
     this.generation = 0
     this.attempt = 0
     this.retryTimer = null
@@ -220,6 +221,9 @@ export class Connection {
       probe.finish = (ok, info = {}) => {
         if (this.probing !== probe) return
         this.probing = null
+        // Messages that follow the pong in the same chunk (an SSE stream's catch-up) arrive
+        // before the awaiting code makes this handle current: they must not be dropped.
+        if (ok) this.accepted = probe.handle
         this.timers.clearTimeout(probe.timer)
         if (!ok) {
           probe.handle.close()
@@ -257,6 +261,7 @@ export class Connection {
 
   #opened(name, handle, streams, order) {
     this.handle = handle
+    this.accepted = null
     this.name = name
     this.openedAt = this.lastMessageAt = this.now()
     this.#remember(name, order)
@@ -269,7 +274,7 @@ export class Connection {
 
   #receive(handle, message) {
     const probing = this.probing && this.probing.handle === handle
-    if (handle !== this.handle && !probing) return
+    if (handle !== this.handle && handle !== this.accepted && !probing) return
     this.lastMessageAt = this.now()
     if (handle === this.handle) this.#armWatchdog()
     if (!message || typeof message !== "object") return

@@ -386,3 +386,19 @@ test("stop() before start() closes; start() then connects", async () => {
   await clock.advance(0)
   assert.deepEqual(states, ["closed", "connecting", "probing", "open"])
 })
+
+test("messages right behind the pong in the same chunk are not dropped (SSE catch-up)", async () => {
+  // Regression: the probe's pong and the catch-up after it arrive in one SSE chunk, parsed
+  // in one go; the handle became current only after an await, so the messages in between
+  // were dropped and the cursor then skipped past them.
+  const sse = fakeTransport("sse")
+  const { clock, connection, messages } = setup({ registry: { sse } })
+  connection.start()
+  await clock.advance(0)
+  const pong = { type: "pong", id: sse.last.sent[0].id, stream: "c.c1", position: 1 }
+  sse.last.deliver(pong)
+  sse.last.deliver({ type: "operations", operations: [], stream: "n.feed", position: 7 })
+  await clock.advance(0)
+  sse.last.deliver({ type: "operations", operations: [], stream: "n.feed", position: 8 })
+  assert.deepEqual(messages.map((m) => m.position), [7, 8])
+})
