@@ -28,7 +28,7 @@ from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 from redis import exceptions as errors
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
@@ -53,6 +53,9 @@ return position
 """
 APPEND_SHA = hashlib.sha1(APPEND.encode()).hexdigest()
 
+# Connections per process and event loop, and how long a command waits for a free one.
+POOL_SIZE = 200
+POOL_WAIT = 10.0
 PREFIX = "sockpuppet:{"
 UNREACHABLE = (errors.ConnectionError, errors.TimeoutError, OSError)
 RECONNECT_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)  # then 2 s until Redis is back
@@ -153,7 +156,13 @@ class RedisBus(Bus):
             # Retried briefly: a pooled connection may be stale after a Redis restart.
             # Not on timeouts, where the script may have run already.
             retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), 2, (errors.ConnectionError,))
-            client = Redis.from_url(self.url, retry=retry)
+            # A blocking pool: a burst (hundreds of long-polls answering at once after a
+            # broadcast) waits for a free connection instead of failing "Too many connections".
+            pool = BlockingConnectionPool.from_url(
+                self.url, max_connections=POOL_SIZE, timeout=POOL_WAIT, retry=retry
+            )
+            client = Redis(connection_pool=pool)
+            client.auto_close_connection_pool = True
             closer = self._close_with_loop(loop, client)
             self._clients[loop] = (client, closer)
             await anext(closer)

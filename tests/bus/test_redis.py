@@ -187,3 +187,13 @@ async def test_the_log_says_when_the_pub_sub_connection_is_lost(redis_bus, clean
         await receive(subscription)
     assert "no pub/sub connection" in caplog.text
     assert "reconnected" in caplog.text
+
+
+async def test_a_burst_beyond_the_pool_waits_instead_of_failing(redis_bus):
+    """Regression: after a broadcast, hundreds of long-polls answered and came back at once,
+    each reading history; redis-py's pool stopped at 100 connections and raised "Too many
+    connections", which reached the polls as 503s. The pool now blocks until one is free."""
+    bus = redis_bus()
+    await asyncio.gather(*(bus.publish("burst", {"n": n}) for n in range(250)))
+    reads = await asyncio.gather(*(bus._read("burst", 0) for _ in range(250)))
+    assert all(last == 250 for _, last in reads)
