@@ -3,14 +3,19 @@
     python -m loadtest.run --users 60 --spawn-rate 60 --duration 30s --workers 1 \\
         --transports websocket,sse,longpoll --scenario reflex --morphs page
 
-Starts Redis, ``--workers`` demo processes on the Redis bus (and nginx with ``--nginx``),
-runs ``locust -f locustfile.py --headless`` for the ramp (users / spawn rate) plus
-``--duration``, and writes Locust's CSV and HTML report and ``summary.md`` into
+Starts Redis, ``--workers`` demo processes on the Redis bus (and nginx with ``--nginx``)
+from a temporary folder, runs ``locust -f locustfile.py --headless`` for the ramp
+(users / spawn rate) plus ``--duration``, and writes Locust's CSV (``locust_*.csv``) and
+HTML report (``locust.html``), the servers' logs and a one-page ``summary.md`` into
 ``loadtest/out/<timestamp>-<scenario>/``; then stops every process it started, by pid.
 
 Scenarios: ``reflex`` (users fire reflexes), ``broadcast`` (users listen while
 ``loadtest/publisher.py`` broadcasts every ``--interval`` s), ``mixed`` (both), ``idle``
-(per transport, fresh servers: RSS with none, a few and ``--users`` idle connections).
+(per transport, fresh servers: RSS with none, a few and ``--users`` idle connections;
+``loadtest/memory.py``). ``--settings loadtest.settings`` runs the demo with SQLite set
+up for concurrent writers; ``--env`` passes variables to the demo processes, e.g.
+``--env DEMO_SESSION_ENGINE=django.contrib.sessions.backends.signed_cookies``.
+Results worth keeping are written up in ``loadtest/results/``.
 """
 
 from __future__ import annotations
