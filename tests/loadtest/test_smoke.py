@@ -25,7 +25,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("loadtest")
     command = [
         sys.executable, "-m", "loadtest.run",
-        "--users", "6", "--spawn-rate", "6", "--duration", "5s", "--workers", "1",
+        "--users", "6", "--spawn-rate", "6", "--duration", "6s", "--workers", "1",
         "--transports", ",".join(TRANSPORTS), "--scenario", "mixed",
         "--wait", "0.2", "--interval", "0.3", "--timeout", "10", "--out", str(out),
     ]  # fmt: skip
