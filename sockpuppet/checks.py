@@ -68,6 +68,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         "MAX_MESSAGE_BYTES",
         "MAX_QUEUE",
         "MAX_PENDING_REFLEXES",
+        "MAX_REFLEXES_PER_SECOND",
+        "MAX_CONNECTIONS_PER_SESSION",
         "REFLEX_TIMEOUT",
         "TOKEN_MAX_AGE",
     ):

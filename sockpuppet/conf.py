@@ -32,6 +32,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_QUEUE": 1000,
     # Reflexes of one connection waiting to run before new ones are refused.
     "MAX_PENDING_REFLEXES": 100,
+    # Reflexes one connection may start a second, on average (in bursts of as many).
+    "MAX_REFLEXES_PER_SECOND": 50,
+    # Connections (WebSockets, SSE streams, held polls) one session may hold open on
+    # one process.
+    "MAX_CONNECTIONS_PER_SESSION": 100,
     # Seconds a reflex may run before the client is answered with a timeout error.
     "REFLEX_TIMEOUT": 30.0,
     # Seconds a connection token stays valid.

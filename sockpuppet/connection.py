@@ -35,6 +35,8 @@ class Connection:
     extra_streams: list[str] = field(default_factory=list)
     # Messages for the client as the connection opens (e.g. a stream token it was refused).
     notices: list[dict[str, Any]] = field(default_factory=list)
+    # Whose connection this is: its session's stream (per-session limits count by it).
+    owner: str = ""
 
     def __post_init__(self) -> None:
         if not self.cookies:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -30,12 +31,42 @@ CLAIM_TTL = 3600.0
 PUBLISH_PATIENCE = 15.0
 
 
+class RateLimit:
+    """Reflexes each connection may start: ``MAX_REFLEXES_PER_SECOND`` a second on
+    average, in bursts of as many (a token bucket per connection id, in this process)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # id -> (tokens, when counted)
+        self._prune_at = 10_000
+
+    def allow(self, key: str) -> bool:
+        """True, and one token taken, if ``key`` has one."""
+        rate = float(settings.MAX_REFLEXES_PER_SECOND)
+        now = self._clock()
+        tokens, then = self._buckets.get(key, (rate, now))
+        tokens = min(rate, tokens + (now - then) * rate)
+        allowed = tokens >= 1
+        self._buckets[key] = (tokens - 1 if allowed else tokens, now)
+        if len(self._buckets) > self._prune_at:  # a full bucket is as good as none
+            self._buckets = {
+                k: (t, w) for k, (t, w) in self._buckets.items() if t + (now - w) * rate < rate
+            }
+            self._prune_at = max(10_000, 2 * len(self._buckets))
+        return allowed
+
+
+# One per process: the HTTP transports make a Dispatcher per request.
+RATES = RateLimit()
+
+
 class Dispatcher:
     """Handles one connection's client messages."""
 
-    def __init__(self, connection: Connection, bus: Bus) -> None:
+    def __init__(self, connection: Connection, bus: Bus, rates: RateLimit = RATES) -> None:
         self.connection = connection
         self.bus = bus
+        self.rates = rates
         self._pending: asyncio.Queue[ReflexMessage] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
 
@@ -43,15 +74,20 @@ class Dispatcher:
         """Take one frame or body; reflexes are queued and run in order in the background."""
         for message in await self._decode(text):
             if message["type"] == "reflex":
-                await self._enqueue(message)
+                if await self._within_rate(message):
+                    await self._enqueue(message)
             else:
                 await self._handle_control(message)
 
     async def run(self, text: str | bytes) -> None:
         """Take one body and run its reflexes to completion, in order (POST transports)."""
+        reflexes = 0
         for message in await self._decode(text):
             if message["type"] == "reflex":
-                if await self._first_time(message):
+                reflexes += 1  # those of one body wait for each other, as if queued
+                if reflexes > settings.MAX_PENDING_REFLEXES:
+                    await self._too_many_waiting(message)
+                elif await self._within_rate(message) and await self._first_time(message):
                     await self._answer(message)
             else:
                 await self._handle_control(message)
@@ -89,17 +125,30 @@ class Dispatcher:
 
     async def _enqueue(self, message: ReflexMessage) -> None:
         if self._pending.qsize() >= settings.MAX_PENDING_REFLEXES:
-            await self._send(
-                {
-                    "type": "error",
-                    "reflexId": message["id"],
-                    "message": f"Too many reflexes waiting on this connection (limit {settings.MAX_PENDING_REFLEXES}).",
-                }
-            )
+            await self._too_many_waiting(message)
             return
         self._pending.put_nowait(message)
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work())
+
+    async def _too_many_waiting(self, message: ReflexMessage) -> None:
+        limit = settings.MAX_PENDING_REFLEXES
+        await self._refuse(
+            message, f"Too many reflexes waiting on this connection (limit {limit})."
+        )
+
+    async def _within_rate(self, message: ReflexMessage) -> bool:
+        """True if the connection may start one more reflex now; else it is answered."""
+        if self.rates.allow(self.connection.id):
+            return True
+        rate = settings.MAX_REFLEXES_PER_SECOND
+        await self._refuse(
+            message, f"Too many reflexes on this connection: at most {rate} a second."
+        )
+        return False
+
+    async def _refuse(self, message: ReflexMessage, reason: str) -> None:
+        await self._send({"type": "error", "reflexId": message["id"], "message": reason})
 
     async def _first_time(self, message: ReflexMessage) -> bool:
         return await self.bus.claim(f"reflex:{self.connection.id}:{message['id']}", CLAIM_TTL)

@@ -3,6 +3,7 @@ against the session, and describe the connection for the dispatcher."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse
 
 from sockpuppet import streams, tokens
 from sockpuppet.bus import Message, Subscription
+from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
 from sockpuppet.origins import origin_allowed
 
@@ -66,6 +68,7 @@ async def authenticate(scope: Scope, token: str, transport: str) -> Connection:
     return Connection(
         extra_streams=[*streams.of_session(session), *dict.fromkeys(named)],
         notices=notices,
+        owner=streams.for_session(session) or "",
         id=connection_id,
         transport=transport,
         headers=list(scope.get("headers", [])),
@@ -92,6 +95,35 @@ async def open_http(scope: Scope, transport: str) -> Connection:
         return await authenticate(scope, query(scope).get("token", ""), transport)
     except tokens.TokenError as exc:
         raise Refused(401, str(exc)) from None
+
+
+class Occupancy:
+    """The connections each session holds open in this process, at most
+    ``MAX_CONNECTIONS_PER_SESSION``: one more is refused (429, WebSocket close 4029).
+
+    Per process: it bounds what one session costs each process, not the whole site."""
+
+    def __init__(self) -> None:
+        self._open: Counter[str] = Counter()
+
+    def enter(self, connection: Connection) -> None:
+        """Count the connection in, or raise ``Refused``; ``leave`` it when it ends."""
+        limit = settings.MAX_CONNECTIONS_PER_SESSION
+        if self._open[connection.owner] >= limit:
+            raise Refused(
+                429,
+                f"Too many connections for this session (limit {limit}): close some tabs, "
+                "or retry once older connections have ended.",
+            )
+        self._open[connection.owner] += 1
+
+    def leave(self, connection: Connection) -> None:
+        self._open[connection.owner] -= 1
+        if self._open[connection.owner] <= 0:
+            del self._open[connection.owner]
+
+
+occupancy = Occupancy()
 
 
 def refusal(exc: Refused) -> JSONResponse:

@@ -21,7 +21,7 @@ from sockpuppet.bus import BusUnavailable, Message, SlowConsumer, get_bus
 from sockpuppet.conf import settings
 from sockpuppet.protocol import ProtocolError, parse_cursor, welcome
 from transports import send
-from transports.common import Refused, open_http, refusal
+from transports.common import Refused, occupancy, open_http, refusal
 
 # Most messages answered by one poll; the rest wait for the next one.
 BATCH = 500
@@ -33,6 +33,7 @@ async def poll_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     try:
         connection = await open_http(scope, "longpoll")
         cursor = parse_cursor(request.query_params.get("since"))
+        occupancy.enter(connection)
     except ProtocolError as exc:
         response = refusal(Refused(400, str(exc)))
     except Refused as exc:
@@ -49,6 +50,8 @@ async def poll_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
             response = refusal(Refused(503, str(exc)))
         else:
             response = JSONResponse(messages, headers={"Cache-Control": "no-store"})
+        finally:
+            occupancy.leave(connection)
     await response(scope, receive, send)
 
 

@@ -24,9 +24,10 @@ from starlette.requests import Request
 
 from sockpuppet.bus import BusUnavailable, Message, SlowConsumer, Subscription, get_bus
 from sockpuppet.conf import settings
+from sockpuppet.connection import Connection
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from transports import send
-from transports.common import Refused, follow_subscribed, open_http, refusal
+from transports.common import Refused, follow_subscribed, occupancy, open_http, refusal
 
 HEARTBEAT = encode({"type": "heartbeat"})
 RETRY_MS = 1000
@@ -37,9 +38,19 @@ async def sse_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     try:
         connection = await open_http(scope, "sse")
         cursor = _cursor(request)
+        occupancy.enter(connection)
     except Refused as exc:
         await refusal(exc)(scope, receive, send)
         return
+    try:
+        await _stream(connection, cursor, scope, receive, send)
+    finally:
+        occupancy.leave(connection)
+
+
+async def _stream(
+    connection: Connection, cursor: dict[str, int], scope: dict[str, Any], receive: Any, send: Any
+) -> None:
     try:
         subscription = await get_bus().subscribe(connection.streams, connection.cursor(cursor))
     except BusUnavailable as exc:

@@ -16,14 +16,16 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from sockpuppet.bus import BusUnavailable, SlowConsumer, Subscription, get_bus
 from sockpuppet.conf import settings
+from sockpuppet.connection import Connection
 from sockpuppet.dispatcher import Dispatcher
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from sockpuppet.tokens import TokenError
-from transports.common import authenticate, follow_subscribed, origin_ok, query
+from transports.common import Refused, authenticate, follow_subscribed, occupancy, origin_ok, query
 
 CLOSE_BAD_TOKEN = 4001
 CLOSE_BAD_REQUEST = 4002
 CLOSE_TOO_SLOW = 4008
+CLOSE_TOO_MANY = 4029  # as HTTP 429: this session holds too many connections here
 CLOSE_TRY_AGAIN = 1013  # the bus (Redis) is unreachable: reconnect later and resume
 
 
@@ -33,6 +35,7 @@ class WebSocketTransport(AsyncWebsocketConsumer):
     dispatcher: Dispatcher | None = None
     subscription: Subscription | None = None
     sender: asyncio.Task[None] | None = None
+    counted: Connection | None = None  # counted in ``occupancy`` until it disconnects
 
     async def connect(self) -> None:
         """Called when a WebSocket connection is opened: check origin, token and cursor."""
@@ -49,6 +52,12 @@ class WebSocketTransport(AsyncWebsocketConsumer):
         except ProtocolError as exc:
             await self._refuse(CLOSE_BAD_REQUEST, str(exc))
             return
+        try:
+            occupancy.enter(connection)
+        except Refused as exc:
+            await self._refuse(CLOSE_TOO_MANY, str(exc))
+            return
+        self.counted = connection
         bus = get_bus()
         self.dispatcher = Dispatcher(connection, bus)
         try:
@@ -79,6 +88,9 @@ class WebSocketTransport(AsyncWebsocketConsumer):
                 await self.sender
         if self.subscription is not None:
             await self.subscription.close()
+        if self.counted is not None:
+            occupancy.leave(self.counted)
+            self.counted = None
 
     async def _refuse(self, code: int, reason: str) -> None:
         await self.accept()

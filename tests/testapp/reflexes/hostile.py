@@ -1,6 +1,7 @@
 """Reflexes the hardening tests (tests/hardening) attack, or attack through."""
 
 import os
+import secrets
 import threading
 
 from sockpuppet import Reflex
@@ -34,6 +35,13 @@ class HostileReflex(Reflex):
         released.clear()
         released.wait(30)
 
+    def held(self):
+        """Tells its session it started, then waits for HostileReflex#release."""
+        released.clear()
+        Channel.for_session(self.session).text_content("#note", "started").broadcast()
+        released.wait(30)
+        self.session["count"] = self.session.get("count", 0) + 1
+
     def release(self):
         released.set()
         self.morph_nothing()
@@ -42,6 +50,8 @@ class HostileReflex(Reflex):
         self.note = "x" * int(size)
 
     def flood(self, count, size):
+        """Broadcast ``count`` messages of ``size`` characters that do not compress."""
         for i in range(int(count)):
-            Channel("flood").text_content("#note", str(i).ljust(int(size))).broadcast()
+            noise = secrets.token_hex(int(size) // 2)
+            Channel("flood").text_content("#note", f"{i} {noise}").broadcast()
         self.morph_nothing()
