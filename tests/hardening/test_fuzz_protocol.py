@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -236,3 +237,23 @@ def test_a_reflex_without_a_target_refreshes_the_page():
     connection = Connection(id="c", transport="test", headers=[(b"host", b"testserver")])
     answer = runner.run(connection, message)
     assert (answer["type"], answer["morph"]) == ("operations", "page")
+
+
+@pytest.mark.parametrize(
+    ("message", "complaint"),
+    [
+        ({"type": "ping", "id": "x" * 101}, "at most 100 characters"),
+        ({"type": "reflex", "id": "x" * 101, "url": "/"}, "at most 100 characters"),
+        ({"type": "reflex", "id": "r", "target": "A#" + "b" * 199}, "'target' must be"),
+        ({"type": "reflex", "id": "r", "selectors": ["p" * 1001]}, "at most 1000 characters"),
+        ({"type": "reflex", "id": "r", "url": "http://["}, "'url' must be the page's URL"),
+        ({"type": "x" * 1_000_000}, "Unknown message type 'xxxxxxxx"),
+    ],
+)
+def test_what_the_server_echoes_keeps_or_caches_of_a_message_is_bounded(message, complaint):
+    """A pong echoes its ping's id and is kept in history; answers carry the reflex id;
+    errors quote the target or type; compiled selectors are cached: none of them may be
+    as large as a client likes."""
+    with pytest.raises(ProtocolError, match=re.escape(complaint)) as refused:
+        parse(message)
+    assert len(str(refused.value)) <= 300
