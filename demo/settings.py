@@ -3,7 +3,8 @@
 The tests start this same project under uvicorn and steer it with environment variables:
 ``SOCKPUPPET_TRANSPORTS`` (comma list), ``SOCKPUPPET_BUS`` (``memory`` or a Redis URL),
 ``DEMO_DATABASE`` (path of the SQLite file), ``DEMO_DEBUG`` (``0`` turns DEBUG off),
-``DEMO_SESSION_ENGINE`` (a Django session backend; database sessions by default).
+``DEMO_SESSION_ENGINE`` (a Django session backend; database sessions by default),
+``SOCKPUPPET_MAX_REFLEXES_PER_SECOND`` (the benchmarks raise it).
 
 ``DEMO_CELERY_BROKER`` (e.g. ``redis://127.0.0.1:6379/1``) runs the background jobs of
 ``demo/jobs`` on Celery workers (``celery -A demo worker``) instead of in a thread of the
@@ -71,6 +72,17 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DEMO_DATABASE", str(BASE_DIR / "db.sqlite3")),
+        # Sessions are written on every reflex, by several threads and processes. WAL lets
+        # readers go on while one writes and, with synchronous=NORMAL, commits without an
+        # fsync each; IMMEDIATE takes the write lock up front (no deadlock to retry).
+        # Reflexes run on a fixed pool of threads, so their connections are kept and reused
+        # (a SQLite connection is a file handle; a page request's goes with its thread).
+        "CONN_MAX_AGE": 600,
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
     }
 }
 
@@ -95,6 +107,8 @@ SOCKPUPPET = {
         if name.strip()
     ],
     "BUS": os.environ.get("SOCKPUPPET_BUS", "memory"),
+    # Benchmarks click faster than any person: they raise the per-connection limit.
+    "MAX_REFLEXES_PER_SECOND": int(os.environ.get("SOCKPUPPET_MAX_REFLEXES_PER_SECOND", "50")),
 }
 
 # Background jobs (demo/jobs): a Celery broker when one is given, else a thread of this process.

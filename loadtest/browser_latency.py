@@ -89,11 +89,12 @@ CLICK_JS = """async ([button, output, n]) => {
   const times = [];
   for (let i = 0; i < n; i++) {
     const before = document.querySelector(output).textContent;
-    const changed = new Promise((ok) => {
+    const changed = new Promise((ok, fail) => {
       const observer = new MutationObserver(() => {
         if (document.querySelector(output).textContent !== before) { observer.disconnect(); ok(); }
       });
       observer.observe(document.body, {childList: true, subtree: true, characterData: true});
+      setTimeout(() => fail(new Error("click " + i + ": no morph within 10 s")), 10000);
     });
     const t0 = performance.now();
     document.querySelector(button).click();

@@ -72,12 +72,17 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         "MAX_CONNECTIONS_PER_SESSION",
         "REFLEX_TIMEOUT",
         "TOKEN_MAX_AGE",
+        "REFLEX_THREADS",
     ):
         value = getattr(settings, key)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if key == "REFLEX_THREADS" and value is None:
+            continue
+        kinds = int if key == "REFLEX_THREADS" else int | float
+        if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
+            what = "whole number" if key == "REFLEX_THREADS" else "number"
             errors.append(
                 Error(
-                    f'SOCKPUPPET["{key}"] = {value!r} must be a positive number.',
+                    f'SOCKPUPPET["{key}"] = {value!r} must be a positive {what}.',
                     id="sockpuppet.E006",
                 )
             )

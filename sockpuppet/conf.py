@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONNECTIONS_PER_SESSION": 100,
     # Seconds a reflex may run before the client is answered with a timeout error.
     "REFLEX_TIMEOUT": 30.0,
+    # Threads that run reflexes, per process (their own pool: reflexes that hang cannot
+    # starve other work). None: min(32, CPUs + 4), as Python's default.
+    "REFLEX_THREADS": None,
     # Seconds a connection token stays valid.
     "TOKEN_MAX_AGE": 86_400,
     # Extra origins allowed besides ALLOWED_HOSTS, e.g. ["https://app.example.com"].

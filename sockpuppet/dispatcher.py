@@ -169,7 +169,7 @@ class Dispatcher:
 
     async def _answer(self, message: ReflexMessage) -> None:
         started = time.perf_counter()
-        run = sync_to_async(runner.run, thread_sensitive=False)
+        run = sync_to_async(runner.run, thread_sensitive=False, executor=runner.executor())
         try:
             answer = await asyncio.wait_for(run(self.connection, message), settings.REFLEX_TIMEOUT)
         except TimeoutError:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -19,6 +21,7 @@ from django.http import HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 
 from sockpuppet import fragments, registry
+from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
 from sockpuppet.element import Element
 from sockpuppet.handler import RUN_ATTRIBUTE, ReflexHandler
@@ -29,6 +32,20 @@ from sockpuppet.requests import build_request
 logger = logging.getLogger("sockpuppet")
 
 _handler: ReflexHandler | None = None
+_executor: ThreadPoolExecutor | None = None
+
+
+def executor() -> ThreadPoolExecutor:
+    """The threads reflexes run on, apart from the loop's default executor: a reflex that
+    hangs holds one of these, never a thread a handshake needs. A fixed pool, so database
+    connections kept by ``CONN_MAX_AGE`` are reused, one per thread."""
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(
+            max_workers=settings.REFLEX_THREADS or min(32, (os.cpu_count() or 1) + 4),
+            thread_name_prefix="sockpuppet-reflex",
+        )
+    return _executor
 
 
 def get_handler() -> ReflexHandler:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.csrf import logger as csrf_logger
+from django.utils.log import log_response
+from django.utils.decorators import decorator_from_middleware
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from sockpuppet import tokens
@@ -12,14 +16,39 @@ from sockpuppet.conf import settings
 from sockpuppet.protocol import PROTOCOL_VERSION
 
 
+class _JsonCsrfCheck(CsrfViewMiddleware):
+    """Django's CSRF check, refusing with a JSON error the client can show (Django's own
+    refusal is an HTML page)."""
+
+    def _reject(self, request: HttpRequest, reason: str) -> JsonResponse:
+        response = JsonResponse(
+            {"type": "error", "message": f"CSRF check failed: {reason}"}, status=403
+        )
+        log_response(  # logged as Django logs its own refusals
+            "Forbidden (%s): %s",
+            reason,
+            request.path,
+            response=response,
+            request=request,
+            logger=csrf_logger,
+        )
+        return response
+
+
+# Exempt from the project's CsrfViewMiddleware, which would refuse first, with HTML; the
+# same check runs inside, answering in JSON.
+@csrf_exempt
 @never_cache
-@csrf_protect
+@decorator_from_middleware(_JsonCsrfCheck)
 @require_POST
 def negotiate(request: HttpRequest) -> JsonResponse:
     """Issue a connection id and a token bound to the visitor's session."""
     if not hasattr(request, "session"):
         return JsonResponse(
-            {"error": "Sockpuppet needs django.contrib.sessions and its SessionMiddleware."},
+            {
+                "type": "error",
+                "message": "Sockpuppet needs django.contrib.sessions and its SessionMiddleware.",
+            },
             status=500,
         )
     grant = tokens.issue(request.session)

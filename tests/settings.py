@@ -63,6 +63,7 @@ for _key in (
     "MAX_PENDING_REFLEXES",
     "MAX_CONNECTIONS_PER_SESSION",
     "MAX_REFLEXES_PER_SECOND",
+    "REFLEX_THREADS",
 ):
     if f"SOCKPUPPET_{_key}" in os.environ:
         _value = os.environ[f"SOCKPUPPET_{_key}"]

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.db import close_old_connections
 from django.http.cookie import parse_cookie
 from django.utils.module_loading import import_string
 from starlette.responses import JSONResponse
@@ -19,6 +20,7 @@ from sockpuppet.bus import Message, Subscription
 from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
 from sockpuppet.origins import origin_allowed
+from transports.verified import Verified, verified_tokens
 
 Scope = dict[str, Any]
 
@@ -46,7 +48,10 @@ def _load_session(scope: Scope) -> SessionBase:
     cookies = parse_cookie(header(scope, b"cookie") or "")
     store = import_string(django_settings.SESSION_ENGINE).SessionStore
     session: SessionBase = store(session_key=cookies.get(django_settings.SESSION_COOKIE_NAME))
-    session.keys()  # loads it here, in a thread: a database session may not load on the loop
+    try:
+        session.keys()  # loads it here, in a thread: a database session may not load on the loop
+    finally:
+        close_old_connections()  # as at the end of a request (CONN_MAX_AGE decides)
     return session
 
 
@@ -55,7 +60,33 @@ async def authenticate(scope: Scope, token: str, transport: str) -> Connection:
 
     A bad token among the named streams of the ``streams`` parameter does not refuse the
     connection (a client would retry it forever): it is not followed, and the connection's
-    ``notices`` tell the client why."""
+    ``notices`` tell the client why. A token verified lately with the same session cookie
+    is not verified again (``transports.verified``)."""
+    cookies = parse_cookie(header(scope, b"cookie") or "")
+    key = (
+        token,
+        cookies.get(django_settings.SESSION_COOKIE_NAME, ""),
+        query(scope).get("streams", ""),
+    )
+    found = verified_tokens.get(key)
+    if found is None:
+        found = await _verify(scope, token)
+        verified_tokens.put(key, found)
+    return Connection(
+        extra_streams=list(found.extra_streams),
+        notices=[dict(notice) for notice in found.notices],
+        owner=found.owner,
+        id=found.connection_id,
+        transport=transport,
+        headers=list(scope.get("headers", [])),
+        scheme="https" if scope.get("scheme") in ("https", "wss") else "http",
+        client=tuple(scope["client"]) if scope.get("client") else None,
+        server=tuple(scope["server"]) if scope.get("server") else None,
+        root_path=scope.get("root_path", ""),
+    )
+
+
+async def _verify(scope: Scope, token: str) -> Verified:
     session = await sync_to_async(_load_session, thread_sensitive=False)(scope)
     connection_id = tokens.verify(token, session)
     named, notices = [], []
@@ -65,17 +96,11 @@ async def authenticate(scope: Scope, token: str, transport: str) -> Connection:
         except streams.StreamError as exc:
             message = f"{exc} Not followed: {token[:40]!r}."
             notices.append({"type": "error", "message": message, "refusedStream": token})
-    return Connection(
-        extra_streams=[*streams.of_session(session), *dict.fromkeys(named)],
-        notices=notices,
+    return Verified(
+        connection_id=connection_id,
+        extra_streams=(*streams.of_session(session), *dict.fromkeys(named)),
+        notices=tuple(notices),
         owner=streams.for_session(session) or "",
-        id=connection_id,
-        transport=transport,
-        headers=list(scope.get("headers", [])),
-        scheme="https" if scope.get("scheme") in ("https", "wss") else "http",
-        client=tuple(scope["client"]) if scope.get("client") else None,
-        server=tuple(scope["server"]) if scope.get("server") else None,
-        root_path=scope.get("root_path", ""),
     )
 
 

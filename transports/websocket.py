@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from sockpuppet.bus import BusUnavailable, SlowConsumer, Subscription, get_bus
@@ -36,6 +37,16 @@ class WebSocketTransport(AsyncWebsocketConsumer):
     subscription: Subscription | None = None
     sender: asyncio.Task[None] | None = None
     counted: Connection | None = None  # counted in ``occupancy`` until it disconnects
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Hand each ASGI event to its handler. Channels' own ``dispatch`` first closes old
+        database connections through a thread hop, on every frame; this consumer never
+        uses the database on the loop (sessions load, and reflexes run, in threads that
+        close their own), so a frame goes straight to its handler."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         """Called when a WebSocket connection is opened: check origin, token and cursor."""
@@ -100,7 +111,12 @@ class WebSocketTransport(AsyncWebsocketConsumer):
         heartbeat = float(settings.HEARTBEAT)
         while True:
             try:
-                message = await asyncio.wait_for(subscription.get(), heartbeat)
+                message = subscription.get_nowait()
+                if message is None:
+                    # asyncio.timeout, not wait_for: no task per message (fan-out to
+                    # thousands of connections pays that once per connection each time).
+                    async with asyncio.timeout(heartbeat):
+                        message = await subscription.get()
             except TimeoutError:
                 message = {"type": "heartbeat"}
             except SlowConsumer:

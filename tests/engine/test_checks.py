@@ -39,6 +39,19 @@ def test_bad_settings_name_their_key():
     assert 'SOCKPUPPET["HEARTBAET"]' in text and 'SOCKPUPPET["TRANSPORTS"]' in text
 
 
+def test_reflex_threads_is_a_whole_number_or_none(settings):
+    for value in (None, 1, 64):
+        settings.SOCKPUPPET = {"REFLEX_THREADS": value}
+        assert check_settings() == [], value
+    for value in (0, 2.5, "8", True):
+        settings.SOCKPUPPET = {"REFLEX_THREADS": value}
+        messages = check_settings()
+        assert ids(messages) == ["sockpuppet.E006"], value
+        assert (
+            'SOCKPUPPET["REFLEX_THREADS"]' in messages[0].msg and "whole number" in messages[0].msg
+        )
+
+
 def test_a_missing_context_processor_warns(settings):
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "OPTIONS": {"context_processors": []}}]
     assert ids(check_project()) == ["sockpuppet.W001"]

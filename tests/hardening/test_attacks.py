@@ -231,7 +231,14 @@ async def test_tokens_not_issued_to_this_session_are_refused_everywhere(tab, hea
 
 async def test_a_connection_id_without_its_session_is_worthless(tab):
     """The token of a tab, stolen and presented without that tab's session cookie (or
-    with a session cookie that names no session)."""
+    with a session cookie that names no session), just after the tab itself used it: what
+    the process remembers of a verified token is bound to the session cookie."""
+    headers = {"Origin": tab.base_url, "Cookie": tab.cookie_header}
+    async with httpx.AsyncClient(base_url=tab.base_url, timeout=10) as client:
+        own = await client.post(
+            f"/sockpuppet/send?token={quote(tab.grant['token'])}", content=b"[]", headers=headers
+        )
+    assert own.status_code == 202
     for cookie in (None, "sessionid=stolen-elsewhere", f"csrftoken={tab.cookies['csrftoken']}"):
         assert await refused_over_http(tab, tab.grant["token"], cookie) == [401] * 3, cookie
     stranger = Tab(tab.base_url)  # no cookies at all

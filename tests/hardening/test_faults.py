@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,8 @@ from tests.support.wire import Link, Tab
 REFLEX_TIMEOUT = 1
 HEARTBEAT = 0.3
 PROXY_IDLE_TIMEOUT = 1  # seconds nginx keeps an upstream connection that sends nothing
+# Threads of the loop's default executor (Python's default size), where sessions load.
+DEFAULT_THREADS = min(32, (os.cpu_count() or 1) + 4)
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Watched]:
         SOCKPUPPET_REFLEX_TIMEOUT=str(REFLEX_TIMEOUT),
         SOCKPUPPET_HEARTBEAT=str(HEARTBEAT),
         SOCKPUPPET_LONGPOLL_TIMEOUT="0.5",
+        SOCKPUPPET_REFLEX_THREADS=str(DEFAULT_THREADS + 1),
     )
 
 
@@ -114,6 +118,27 @@ async def test_a_post_whose_client_vanishes_mid_reflex_still_answers(healthy):
 
 
 # --- a reflex that hangs or answers huge -----------------------------------------------
+
+
+async def test_reflexes_that_hang_do_not_starve_new_connections(healthy):
+    """As many reflexes hang as the loop's default executor has threads: they hold
+    threads of the reflex pool only, so a new tab still connects (its session loads) and
+    its reflex runs on the pool's last thread."""
+    tabs = [await newcomer(healthy.url) for _ in range(DEFAULT_THREADS)]
+    links = [Link(tab, "websocket") for tab in tabs]
+    try:
+        for tab, link in zip(tabs, links, strict=True):
+            await link.__aenter__()
+            await link.send(tab.reflex("HostileReflex#held", selectors=["#count"]))
+            await started(link)
+        late = await newcomer(healthy.url)
+        async with asyncio.timeout(10), Link(late, "websocket") as link:
+            answer = await answer_to(link, late.reflex("CounterReflex#increment"))
+        assert answer["type"] == "operations"
+    finally:
+        await release(healthy.url)
+        for link in links:
+            await link.__aexit__(None, None, None)
 
 
 @pytest.mark.parametrize("transport", ["websocket", "longpoll"])

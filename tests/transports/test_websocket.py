@@ -17,7 +17,12 @@ async def test_negotiate_answers_the_protocol_and_needs_csrf(app_server):
     assert grant["protocol"] == 1 and grant["transports"] == ["websocket", "sse", "longpoll"]
     assert {"connectionId", "token", "heartbeat", "longpollTimeout"} <= set(grant)
     async with httpx.AsyncClient(base_url=app_server.url, cookies=tab.cookies) as client:
-        assert (await client.post("/sockpuppet/negotiate", json={})).status_code == 403
+        refused = await client.post("/sockpuppet/negotiate", json={})
+        assert refused.status_code == 403
+        assert refused.json() == {
+            "type": "error",
+            "message": "CSRF check failed: CSRF token missing.",
+        }
 
 
 async def test_a_ping_is_answered_while_a_reflex_runs(tab):

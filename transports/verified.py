@@ -1,0 +1,55 @@
+"""A short memory of the tokens this process verified, so the HTTP transports' frequent
+requests (each ``POST send``, each poll) need not load the session every time.
+
+A token is remembered with the exact session cookie and ``streams`` parameter it came
+with, for a few seconds. A new session cookie (login, logout, a flushed session) is a
+new key, so it is verified afresh; and a reflex always runs with the session as it is
+now, loaded by Django's middleware, never with anything remembered here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# Seconds a verification is trusted, and how many are kept (the oldest go first).
+TTL = 10.0
+LIMIT = 10_000
+
+Key = tuple[str, str, str]  # token, session cookie, streams parameter
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What authenticating a token found: who the connection is and what it follows."""
+
+    connection_id: str
+    extra_streams: tuple[str, ...]
+    notices: tuple[dict[str, Any], ...]
+    owner: str
+
+
+class VerifiedTokens:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._seen: dict[Key, tuple[float, Verified]] = {}
+
+    def get(self, key: Key) -> Verified | None:
+        found = self._seen.get(key)
+        if found is None:
+            return None
+        if found[0] <= self._clock():
+            del self._seen[key]
+            return None
+        return found[1]
+
+    def put(self, key: Key, verified: Verified) -> None:
+        self._seen.pop(key, None)  # re-inserted last: dicts keep insertion order
+        self._seen[key] = (self._clock() + TTL, verified)
+        while len(self._seen) > LIMIT:
+            del self._seen[next(iter(self._seen))]
+
+
+verified_tokens = VerifiedTokens()
