@@ -9,6 +9,7 @@ static or class methods, or attributes.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -77,12 +78,19 @@ def resolve(target: str) -> tuple[type[Reflex], str]:
 
 def check_arguments(method: Callable[..., Any], args: list[Any]) -> None:
     """Refuse a call whose arguments do not fit the method, before running it."""
+    function = getattr(method, "__func__", method)
+    bound = (method.__self__,) if function is not method else ()  # type: ignore[attr-defined]
     try:
-        inspect.signature(method).bind(*args)
+        _signature(function).bind(*bound, *args)
     except TypeError as exc:
         raise TargetError(
             f"{method.__qualname__} cannot take {len(args)} argument(s): {exc}."
         ) from None
+
+
+@functools.cache
+def _signature(function: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(function)  # slow to build: once per reflex method
 
 
 def _defining_class(cls: type[Reflex], name: str) -> type | None:

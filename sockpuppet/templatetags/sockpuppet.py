@@ -29,7 +29,14 @@ def sockpuppet_scripts(
     ``autostart=False`` leaves connecting to the page's own ``Sockpuppet.start(...)``.
     """
     request = context.get("request")
-    csrf = get_token(request) if request is not None else str(context.get("csrf_token", ""))
+    if getattr(request, "sockpuppet_reflex", None) is not None:
+        # A reflex's render: the page already runs the client, and <head> is not morphed.
+        # (get_token would also mask a new token and re-set the CSRF cookie, every reflex.)
+        csrf = ""
+    elif request is not None:
+        csrf = get_token(request)
+    else:
+        csrf = str(context.get("csrf_token", ""))
     config: dict[str, Any] = {
         "url": settings.URL_PREFIX,
         "csrfToken": csrf,
