@@ -8,4 +8,5 @@ urlpatterns = [
     path("broken/", views.broken, name="broken"),
     path("redirect/", views.redirect_away, name="redirect"),
     path("echo/", views.echo, name="echo"),
+    path("operations/", views.operations, name="operations"),
 ]

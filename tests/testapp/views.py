@@ -26,3 +26,13 @@ def redirect_away(request):
 def echo(request):
     """Reflex data in every HTML context a template puts it (tests/hardening)."""
     return render(request, "testapp/echo.html")
+
+
+def operations(request):
+    """A stage for DOM operations, connected over ``?transport=`` and following ``?stream=``
+    (tests/browser/test_operations.py)."""
+    context = {
+        "transport": request.GET.get("transport", ""),
+        "stream": request.GET.get("stream", "operations"),
+    }
+    return render(request, "testapp/operations.html", context)
