@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from sockpuppet import protocol
 from sockpuppet.protocol import ProtocolError, decode, parse_cursor
 
 
@@ -64,3 +65,15 @@ def test_cursor():
     for bad in ("[1]", '{"a": -1}', '{"a": "1"}', '{"a": true}', "nope"):
         with pytest.raises(ProtocolError):
             parse_cursor(bad)
+
+
+def test_a_message_sent_to_many_followers_is_encoded_once(monkeypatch):
+    dumps = []
+    real = protocol.json.dumps
+    monkeypatch.setattr(protocol.json, "dumps", lambda *a, **k: dumps.append(1) or real(*a, **k))
+    broadcast = {"type": "operations", "stream": "n.room", "position": 7, "operations": []}
+    texts = {protocol.encode(broadcast) for _ in range(1000)}
+    assert texts == {'{"type":"operations","stream":"n.room","position":7,"operations":[]}'}
+    assert len(dumps) == 1
+    equal_but_new = dict(broadcast, position=8)
+    assert '"position":8' in protocol.encode(equal_but_new) and len(dumps) == 2
