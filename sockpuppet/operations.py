@@ -41,7 +41,11 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
 
 def build(op: str, selector: str | None, *args: Any, **options: Any) -> dict[str, Any]:
     """One operation: ``build("set_attribute", "#x", "title", "hi")``."""
-    names = OPERATIONS[op]
+    names = OPERATIONS.get(op)
+    if names is None:
+        raise ValueError(
+            f"Unknown operation {op!r}: the operations are {', '.join(sorted(OPERATIONS))}."
+        )
     if len(args) > len(names):
         raise TypeError(
             f"{op}() takes the selector and at most {len(names)} values ({', '.join(names)})"

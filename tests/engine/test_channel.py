@@ -110,3 +110,10 @@ def test_for_session_loads_the_session_in_a_fresh_process():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "s.none"  # an unknown session follows no stream
+
+
+def test_an_unknown_operation_is_refused_with_the_list_of_operations():
+    with pytest.raises(
+        ValueError, match=r"Unknown operation 'inner_htm': the operations are .*inner_html"
+    ):
+        Channel("room").add("inner_htm", "#a", "<b>")
