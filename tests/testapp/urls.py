@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from tests.testapp import views
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("redirect/", views.redirect_away, name="redirect"),
     path("echo/", views.echo, name="echo"),
     path("operations/", views.operations, name="operations"),
+    path("ported/", include("tests.ported.urls")),
 ]
