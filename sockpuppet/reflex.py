@@ -7,7 +7,7 @@ then reads what it asked for (page, selector or nothing morph).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
@@ -16,6 +16,9 @@ from sockpuppet import operations
 from sockpuppet.element import Element
 
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.base import SessionBase
     from django.http import HttpRequest, QueryDict
 
 
@@ -51,8 +54,10 @@ class Reflex:
         self.url = url
         self.reflex_id = reflex_id
         self.selectors = selectors
-        self.session = getattr(request, "session", None)
-        self.user = getattr(request, "user", None)
+        # SessionMiddleware is required (check sockpuppet.E007); AuthenticationMiddleware
+        # gives ``user`` (None without it).
+        self.session: SessionBase = cast("SessionBase", getattr(request, "session", None))
+        self.user: AbstractBaseUser | AnonymousUser | None = getattr(request, "user", None)
         self._operations: list[dict[str, Any]] | None = None
 
     def before_reflex(self) -> None:
