@@ -53,5 +53,10 @@ class Element:
     def get(self, name: str, default: Any = None) -> Any:
         return self.attrs.get(name, default)
 
+    @property
+    def attributes(self) -> dict[str, Any]:
+        """``attrs`` under django-sockpuppet's name."""
+        return self.attrs
+
     def __repr__(self) -> str:
         return f"<Element {self.tag_name or '?'} {self.attrs.get('id', '')}>".replace(" >", ">")

@@ -4,7 +4,9 @@ The reflex's request goes through every middleware exactly like a page request
 (sessions, auth, messages, locale), then, in place of the view, the reflex runs; for a
 page morph the view then runs too, with the same request. Session changes and messages
 are saved by the middleware on the way out. Nothing is monkey-patched: the view finds
-the reflex on ``request.sockpuppet_reflex`` through the context processor.
+the reflex on ``request.sockpuppet_reflex`` through the context processor, and a
+``TemplateResponse``'s context gets the reflex's attributes on top through Django's own
+``process_template_response`` hook.
 """
 
 from __future__ import annotations
@@ -28,6 +30,19 @@ class ReflexHandler(BaseHandler):
     def __init__(self) -> None:
         super().__init__()
         self.load_middleware(is_async=False)
+        # Runs last before a TemplateResponse renders, after the project's own
+        # process_template_response methods.
+        self._template_response_middleware.append(self.process_template_response)  # type: ignore[attr-defined]
+
+    def process_template_response(self, request: HttpRequest, response: Any) -> Any:
+        """Over a ``TemplateResponse`` (class-based views), the reflex's attributes win
+        over the view's context, as django-sockpuppet merged them over
+        ``get_context_data``: a view that sets ``count = 0`` shows the ``self.count`` its
+        reflex set."""
+        reflex = getattr(request, "sockpuppet_reflex", None)
+        if reflex is not None and isinstance(response.context_data, dict):
+            response.context_data = {**response.context_data, **reflex.get_context_data()}
+        return response
 
     def _get_response(self, request: HttpRequest) -> Any:
         run: Callable[[], bool] = getattr(request, RUN_ATTRIBUTE)

@@ -60,6 +60,10 @@ class Reflex:
         self.user: AbstractBaseUser | AnonymousUser | None = getattr(request, "user", None)
         self._operations: list[dict[str, Any]] | None = None
 
+    def reload(self) -> None:
+        """A built-in action: changes nothing, so the page re-renders
+        (``data-reflex="click->PostReflex#reload"``, as in django-sockpuppet)."""
+
     def before_reflex(self) -> None:
         """Called before the action; call ``self.halt()`` here to stop the reflex."""
 

@@ -53,6 +53,10 @@ def registry() -> dict[str, type[Reflex]]:
     return _registry if _registry is not None else discover()
 
 
+# Actions every reflex has, defined on Reflex itself (django-sockpuppet had them too).
+BUILT_IN_ACTIONS = frozenset({"reload"})
+
+
 def resolve(target: str) -> tuple[type[Reflex], str]:
     """``"CounterReflex#increment"`` -> (CounterReflex, "increment"), or ``TargetError``."""
     class_name, sep, method_name = target.partition("#")
@@ -68,6 +72,8 @@ def resolve(target: str) -> tuple[type[Reflex], str]:
         raise TargetError(
             f"{class_name}#{method_name} is not a public method; only public methods can be called."
         )
+    if method_name in BUILT_IN_ACTIONS:
+        return cls, method_name
     if hasattr(Reflex, method_name) or _defining_class(cls, method_name) is None:
         raise TargetError(
             f"{class_name} has no reflex action {method_name!r}: an action is a public method "

@@ -4,7 +4,7 @@
  * only connects their callbacks.
  */
 
-import { Application } from "@hotwired/stimulus"
+import { Application, Controller as StimulusController } from "@hotwired/stimulus"
 import { cookieValue, readConfig } from "./config.js"
 import { Connection } from "./connection.js"
 import { controllerFor, defineController, registerController } from "./controller.js"
@@ -144,6 +144,7 @@ export function createSockpuppet(window) {
     tabId,
     config,
     application,
+    Stimulus: { Application, Controller: StimulusController },
     Controller: defineController(stimulate),
     stimulate: (target, ...rest) => stimulate(null, [target, ...rest]),
     start,

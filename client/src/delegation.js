@@ -7,6 +7,7 @@
  */
 
 import { eventOf, parseDescriptors } from "./descriptors.js"
+import { isSubmitButton } from "./form.js"
 
 const ATTRIBUTE = "data-reflex"
 
@@ -61,11 +62,16 @@ export class Delegation {
       if (!node.hasAttribute(ATTRIBUTE)) continue
       for (const descriptor of parseDescriptors(node.getAttribute(ATTRIBUTE))) {
         if (eventOf(descriptor, node) !== event.type) continue
-        if (event.type === "submit" || (event.type === "click" && node.tagName === "A" && node.hasAttribute("href"))) {
+        if (event.type === "submit" || (event.type === "click" && followsOrSubmits(node))) {
           event.preventDefault()
         }
         this.trigger(node, descriptor.target, event)
       }
     }
   }
+}
+
+/** A click that would navigate on its own: a link, or a form's submit button. */
+function followsOrSubmits(node) {
+  return (node.tagName === "A" && node.hasAttribute("href")) || (isSubmitButton(node) && node.form != null)
 }

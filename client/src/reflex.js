@@ -12,6 +12,8 @@ const FORM_CONTROLS = new Set(["INPUT", "SELECT", "TEXTAREA", "BUTTON", "OPTION"
 const DATASET_KEYWORDS = new Set(["combined", "ancestors", "parent", "children", "siblings", "descendants"])
 const OPTION_KEYS = [
   "id",
+  "reflexId", // StimulusReflex's name for `id`
+  "resolveLate", // StimulusReflex's: the promise always settles after the answer is applied
   "attrs",
   "selectors",
   "serializeForm",

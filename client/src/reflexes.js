@@ -31,7 +31,7 @@ export class Reflexes {
 
   /** Starts a reflex; the promise settles once (see `settle`). */
   stimulate({ target = null, element, options = {}, args = [], controller = null, event = null }) {
-    const id = options.id || uuid()
+    const id = options.id || options.reflexId || uuid()
     let resolve, reject
     const promise = new Promise((ok, fail) => {
       resolve = ok

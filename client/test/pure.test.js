@@ -143,6 +143,10 @@ test("stimulate arguments: element, options and args told apart", () => {
   assert.deepEqual(splitStimulateArgs([{ selectors: "#a" }, "x"]), { element: null, options: { selectors: "#a" }, args: ["x"] })
   assert.deepEqual(splitStimulateArgs([{ count: 3 }]), { element: null, options: {}, args: [{ count: 3 }] })
   assert.deepEqual(splitStimulateArgs([null, 5]), { element: null, options: {}, args: [null, 5] })
+  // StimulusReflex's option names are options too, not the reflex's first argument.
+  for (const options of [{ reflexId: "r-1" }, { resolveLate: true }]) {
+    assert.deepEqual(splitStimulateArgs([element, options, 4]), { element, options, args: [4] })
+  }
 })
 
 test("selectors: comma lists and arrays", () => {

@@ -171,3 +171,33 @@ def test_a_reflex_can_redirect_by_view_name(tab):
 def test_unknown_targets_are_errors_not_exceptions(tab):
     assert "No reflex class named 'Nope'" in tab.reflex("Nope#x").error
     assert "cannot take 3 argument" in tab.reflex("CounterReflex#increment", args=[1, 2, 3]).error
+
+
+def test_over_a_class_based_view_the_reflex_attributes_win_over_its_context(tab):
+    """As django-sockpuppet merged them over ``get_context_data`` (docs/reflexes.md)."""
+    assert (
+        '<p id="count">99</p>'
+        in tab.reflex("CounterReflex#show_count", url="/class/", args=[99]).html()
+    )
+
+
+def test_over_a_function_view_the_context_it_renders_with_wins(tab):
+    assert (
+        '<p id="count">0</p>' in tab.reflex("CounterReflex#show_count", url="/", args=[99]).html()
+    )
+
+
+def test_reload_is_a_built_in_action_that_re_renders_the_page(tab):
+    tab.reflex("CounterReflex#increment", args=[3])
+    result = tab.reflex("CounterReflex#reload")
+    assert (result.type, result.morph) == ("operations", "page")
+    assert '<p id="count">3</p>' in result.html()
+
+
+def test_django_sockpuppet_names_still_work(rf):
+    from sockpuppet.context_processors import reflex as context
+    from sockpuppet.element import Element
+
+    element = Element({"id": "a", "data-post-id": "7"}, {"post-id": "7"})
+    assert element.attributes is element.attrs and element.attributes["id"] == "a"
+    assert context(rf.get("/"))["stimulus_reflex"] is False

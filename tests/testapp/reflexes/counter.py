@@ -31,6 +31,10 @@ class CounterReflex(TrackedMixin, BaseCounterReflex):
     def annotate(self):
         self.note = "annotated"
 
+    def show_count(self, count):
+        """Sets ``count`` as a reflex attribute; the views set ``count`` too."""
+        self.count = count
+
     def selector(self):
         self.morph("#note", '<p id="note">selector</p>')
 
