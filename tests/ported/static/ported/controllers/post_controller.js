@@ -3,7 +3,7 @@
 // ported: was `import { Controller } from 'stimulus'` and `import StimulusReflex from 'stimulus_reflex'`.
 // Without a bundler the page has only the client bundle's Stimulus, which exposes no plain
 // Controller; Sockpuppet.Controller's base class is that Controller (README: "Gaps").
-const Controller = Object.getPrototypeOf(window.Sockpuppet.Controller)
+const Controller = window.Sockpuppet.Stimulus.Controller
 
 export default class extends Controller {
   connect () {
