@@ -97,12 +97,10 @@ def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
         if method is not None:
             registry.check_arguments(method, message["args"])
         try:
-            reflex.before_reflex()
+            _call(reflex.before_reflex)
             if method is not None:
-                result = method(*message["args"])
-                if inspect.isawaitable(result):
-                    async_to_sync(_awaited)(result)
-            reflex.after_reflex()
+                _call(method, *message["args"])
+            _call(reflex.after_reflex)
         except Halt:
             outcome["type"] = "halted"
             return False
@@ -128,6 +126,15 @@ def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
     if reflex.morph_kind == "selector":
         return _operations(reflex_id, "selector", reflex.selector_operations)
     return _page(reflex_id, message, response)
+
+
+def _call(function: Any, *args: Any) -> Any:
+    """Call an action or hook, awaiting it if it is ``async def`` (each runs to its end
+    here, in the reflex's thread, so ``halt()`` and exceptions behave alike)."""
+    result = function(*args)
+    if inspect.isawaitable(result):
+        return async_to_sync(_awaited)(result)
+    return result
 
 
 async def _awaited(awaitable: Any) -> Any:

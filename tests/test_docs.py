@@ -35,6 +35,12 @@ def test_the_testing_sample_runs_against_the_test_app():
     namespace["test_increment"]()  # type: ignore[operator]
 
 
+def test_the_fixture_sample_runs_with_the_plugin_fixture(reflex_client):
+    namespace: dict[str, object] = {}
+    exec(compile(sample("testing.md", 1), "docs/testing.md", "exec"), namespace)
+    namespace["test_increment_twice"](reflex_client)  # type: ignore[operator]
+
+
 def test_the_broadcasting_sample_runs(monkeypatch):
     from sockpuppet.bus.memory import MemoryBus
 

@@ -2,7 +2,8 @@
  * The DOM operations of docs/protocol.md, by name, and how a message's list is applied.
  *
  * Operations run in order. One that fails (bad selector, missing target, a throwing
- * setter) is reported and skipped: the rest still run and the reflex still settles.
+ * setter) is reported and skipped: the rest still run, and the reflex they answer
+ * settles as an error that names it.
  * Focus lost during the list goes back to the element that had it, caret included.
  */
 
@@ -51,27 +52,41 @@ export const PAGE_OPERATIONS = {
   set_title: (op, window) => (window.document.title = op.title ?? ""),
 }
 
-/** Applies a message's operations to `document`, in order; `warn` reports missing targets. */
+/**
+ * Applies a message's operations to `document`, in order; `warn` reports missing targets.
+ * Returns what went wrong (e.g. `nothing on this page matches "#x"`), for a reflex to fail with.
+ */
 export function applyOperations(operations, { document, warn = console.warn } = {}) {
   const focus = rememberFocus(document)
+  const problems = []
   for (const op of Array.isArray(operations) ? operations : []) {
     try {
-      apply(op, document, warn)
+      const problem = apply(op, document)
+      if (problem) {
+        problems.push(problem)
+        warn(`[sockpuppet] ${problem}`)
+      }
     } catch (error) {
+      problems.push(`${op && op.op} on "${op && op.selector}" failed: ${error.message}`)
       console.error(`[sockpuppet] operation ${op && op.op} on ${op && op.selector} failed`, error)
     }
   }
   focus.restore()
+  return problems
 }
 
-function apply(op, document, warn) {
+function apply(op, document) {
   const name = op && op.op
-  if (PAGE_OPERATIONS[name]) return PAGE_OPERATIONS[name](op, document.defaultView)
+  if (PAGE_OPERATIONS[name]) {
+    PAGE_OPERATIONS[name](op, document.defaultView)
+    return null
+  }
   const operation = ELEMENT_OPERATIONS[name]
-  if (!operation) return console.warn(`[sockpuppet] unknown operation "${name}" ignored`)
+  if (!operation) return `unknown operation "${name}"`
   const targets = findTargets(document, op)
-  if (!targets.length) return warn(`[sockpuppet] ${name}: nothing matches "${op.selector}"`)
+  if (!targets.length) return `${name}: nothing on this page matches "${op.selector}"`
   for (const target of targets) operation(target, op)
+  return null
 }
 
 function findTargets(document, op) {

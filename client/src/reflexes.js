@@ -53,8 +53,9 @@ export class Reflexes {
 
   /** Handles a server answer (one of `ANSWERS`). */
   receive(message) {
+    let problems = []
     if (message.type === "operations") {
-      applyOperations(message.operations, { document: this.window.document, warn: this.log.warn })
+      problems = applyOperations(message.operations, { document: this.window.document, warn: this.log.warn })
     }
     if (message.reflexId == null) {
       if (message.type === "error") this.log.error("server error:", message.message)
@@ -62,7 +63,10 @@ export class Reflexes {
     }
     const reflex = this.outbox.take(message.reflexId)
     if (!reflex) return this.log.debug(`answer for unknown or settled reflex ${message.reflexId} ignored`)
-    this.settle(reflex, message.type === "operations" ? "success" : message.type, message)
+    // A morph that found no place in this page did not do what the reflex meant: it fails,
+    // with the selector named (the rest of its operations are applied).
+    if (problems.length) this.settle(reflex, "error", { message: problems.join("; ") })
+    else this.settle(reflex, message.type === "operations" ? "success" : message.type, message)
   }
 
   /** Hands every waiting reflex to the transport again (after each connect). */

@@ -316,3 +316,22 @@ def test_a_broadcast_reaches_every_page_following_the_stream(
     other.get_by_role("button", name="Broadcast").click()
     for page in (sender, other):
         expect(page.locator("#wall .note")).to_have_text(["Hi back", "Hello, <everyone>!"])
+
+
+@pytest.mark.allow_page_errors
+def test_a_morph_with_no_place_in_the_page_fails_its_reflex_by_name(open_page: Open) -> None:
+    """The server renders ``#count``, but this page has lost it: the reflex's promise
+    settles, with an error naming the selector (issue 5: never pending, never silent)."""
+    page = open_page("/")
+    outcome = page.evaluate(
+        """async () => {
+          document.querySelector("#count").remove()
+          try {
+            await Sockpuppet.stimulate("CounterReflex#increment", {selectors: ["#count"]})
+            return "resolved"
+          } catch (error) {
+            return error.message
+          }
+        }"""
+    )
+    assert outcome == 'morph: nothing on this page matches "#count"'

@@ -107,12 +107,6 @@ def test_a_message_then_a_redirect_shows_on_the_page_the_browser_goes_to(tab):
     assert "<li>saved and left</li>" in tab.client.get(PAGE).content.decode()
 
 
-@pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner calls before_reflex()/after_reflex() without awaiting them: an async "
-    "hook's coroutine is dropped, so its halt() (an auth check) is skipped and the action runs",
-)
 def test_an_async_hook_runs_and_can_halt(tab):
     assert tab.reflex("EngineParityAsyncHooksReflex#go", url=PAGE).type == "halted"
 
@@ -190,11 +184,6 @@ def test_no_error_is_swallowed(tab, settings, caplog, sent, target, dataset, url
 # --- 5. Developer tools -----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sockpuppet ships no pytest fixture: sockpuppet.testing defines none and no "
-    "pytest11 entry point or plugin module registers one",
-)
 def test_sockpuppet_ships_a_pytest_fixture_that_gives_a_reflex_client(request):
     """Whatever its name, a fixture of a sockpuppet module registered with pytest (by an
     entry point or ``pytest_plugins``) gives a working ``ReflexClient``."""
