@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "sockpuppet",
     "tests.testapp",
+    "tests.parity",
     "tests.ported",
 ]
 MIDDLEWARE = [

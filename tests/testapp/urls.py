@@ -9,5 +9,6 @@ urlpatterns = [
     path("redirect/", views.redirect_away, name="redirect"),
     path("echo/", views.echo, name="echo"),
     path("operations/", views.operations, name="operations"),
+    path("parity/", include("tests.parity.urls")),
     path("ported/", include("tests.ported.urls")),
 ]
