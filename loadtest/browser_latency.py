@@ -192,6 +192,10 @@ def main() -> None:
     if options.record:
         RESULTS.mkdir(exist_ok=True)
         path = RESULTS / f"{datetime.date.today().isoformat()}-browser-latency.md"
+        runs = 1
+        while path.exists():  # never over an earlier record of the day
+            runs += 1
+            path = RESULTS / f"{datetime.date.today().isoformat()}-browser-latency-{runs}.md"
         path.write_text(text)
         print(f"written to {path}")
 
