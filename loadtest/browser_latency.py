@@ -153,7 +153,8 @@ def report(results: dict[str, tuple[list[float], list[float]]], command: str) ->
         f"Command: `{command}`",
         "",
         f"Machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, {chromium}; "
-        "uvicorn, one process, memory bus, DEBUG off, SQLite database sessions.",
+        "uvicorn, one process, memory bus, DEBUG off, the demo's SQLite database sessions "
+        f"(demo/settings.py). Code at `{_commit()}`.",
         "",
         "Milliseconds from `performance.now()` inside Chromium. Baseline: the same round trip on the "
         "same transport against a bare ASGI app (`loadtest/echo_app.py`) under the same uvicorn, "
@@ -173,6 +174,16 @@ def report(results: dict[str, tuple[list[float], list[float]]], command: str) ->
             f"| {transport} | {percentile(reflex, 50) - percentile(baseline, 50):+.2f} ms |"
         )
     return "\n".join([*lines, ""])
+
+
+def _commit() -> str:
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "sockpuppet", "transports", "demo", "client"],
+        capture_output=True,
+        text=True,
+    )
+    return head.stdout.strip() + (" with uncommitted changes" if dirty.stdout.strip() else "")
 
 
 def main() -> None:
