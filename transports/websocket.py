@@ -9,7 +9,6 @@ too slow to drain its queue is closed (code 4008) and resumes from its cursor.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -92,16 +91,21 @@ class WebSocketTransport(AsyncWebsocketConsumer):
                 await self.close(code=CLOSE_TRY_AGAIN, reason=str(exc)[:120])
 
     async def disconnect(self, code: Any) -> None:
-        """Called when the socket closes; reflexes already queued still run and publish."""
-        if self.sender is not None:
-            self.sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.sender
-        if self.subscription is not None:
-            await self.subscription.close()
-        if self.counted is not None:
-            occupancy.leave(self.counted)
-            self.counted = None
+        """Called when the socket closes; reflexes already queued still run and publish.
+
+        The sender may have ended already, failing to send to the vanished client: its
+        error is of no interest now, and must not keep the subscription open."""
+        try:
+            if self.sender is not None:
+                self.sender.cancel()
+                await asyncio.gather(self.sender, return_exceptions=True)
+        finally:
+            if self.subscription is not None:
+                await self.subscription.close()
+                self.subscription = None
+            if self.counted is not None:
+                occupancy.leave(self.counted)
+                self.counted = None
 
     async def _refuse(self, code: int, reason: str) -> None:
         await self.accept()

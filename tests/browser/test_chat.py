@@ -50,6 +50,8 @@ def test_two_people_see_each_others_messages(
     expect(alice.locator("#chat-text")).to_have_value("")
 
     say(bob, "Hi Alice")
+    # Alice answers once she has read it (else the two race, and either order is right).
+    expect(alice.locator("#messages .message-text").last).to_have_text("Hi Alice")
     say(alice, "How are you?")
     for page in (alice, bob):
         expect(page.locator("#messages .message-text")).to_have_text(
