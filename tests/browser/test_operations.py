@@ -629,13 +629,13 @@ def test_a_selector_matching_nothing_is_reported_and_the_rest_still_applies(tab:
     tab.stage('<p id="box">old</p>')
     page.evaluate("Sockpuppet.debug = true")  # docs/client.md: reported when debugging
 
-    with page.expect_console_message(lambda m: "nothing matches" in m.text) as logged:
+    with page.expect_console_message(lambda m: "nothing on this page matches" in m.text) as logged:
         tab.apply(call("text_content", "#nowhere", "lost"), call("text_content", "#box", "after"))
 
     expect(page.locator("#box")).to_have_text("after")
     assert (logged.value.type, logged.value.text) == (
         "warning",
-        '[sockpuppet] text_content: nothing matches "#nowhere"',
+        '[sockpuppet] text_content: nothing on this page matches "#nowhere"',
     )
     expect(page.locator("#nowhere")).to_have_count(0)
 
