@@ -94,7 +94,7 @@ async def _collect(streams: list[str], cursor: dict[str, int], hold: float) -> l
             pass  # what was taken is answered; the rest comes from history on the next poll
         return messages
     finally:
-        await subscription.close()
+        await asyncio.shield(subscription.close())  # even when the poll is cancelled
 
 
 def endpoints() -> dict[tuple[str, str], Any]:

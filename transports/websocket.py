@@ -75,9 +75,13 @@ class WebSocketTransport(AsyncWebsocketConsumer):
         except BusUnavailable as exc:
             await self._refuse(CLOSE_TRY_AGAIN, str(exc))
             return
-        await self.accept()
-        for message in [welcome(self.subscription.origin), *connection.notices]:
-            await self.send(text_data=encode(message))
+        try:
+            await self.accept()
+            for message in [welcome(self.subscription.origin), *connection.notices]:
+                await self.send(text_data=encode(message))
+        except BaseException:  # the client left during the handshake
+            await self.disconnect(None)
+            raise
         self.sender = asyncio.create_task(self._send_loop(self.subscription))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:

@@ -150,7 +150,11 @@ class Bus:
     ) -> Subscription:
         """Follow ``streams``; first deliver what came after ``cursor``'s positions."""
         subscription = Subscription(self, self.max_queue)
-        await subscription.add_streams(streams, cursor)
+        try:
+            await subscription.add_streams(streams, cursor)
+        except BaseException:  # cancelled (a long-poll's client left) or failed half-way:
+            await asyncio.shield(subscription.close())  # the streams followed so far go too
+            raise
         return subscription
 
     async def last_position(self, stream: str) -> int:

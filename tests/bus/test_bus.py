@@ -90,3 +90,18 @@ async def test_claims_are_granted_once(bus):
     assert await bus.claim("r1", 60)
     assert not await bus.claim("r1", 60)
     assert await bus.claim("r2", 60)
+
+
+async def test_a_subscribe_cancelled_half_way_leaves_no_follower_behind(bus):
+    """A long-poll whose client leaves cancels its subscribe wherever it is: the streams
+    followed so far must be let go too (the soak test found them left behind)."""
+    for steps in range(40):  # cancelled after 0, 1, 2, ... suspensions: every stage
+        subscribing = asyncio.create_task(bus.subscribe([f"c.{steps}", f"s.{steps}", "n.room"]))
+        for _ in range(steps):
+            await asyncio.sleep(0)  # let it run one step further: nothing to await
+        subscribing.cancel()
+        try:
+            await (await subscribing).close()
+        except asyncio.CancelledError:
+            pass
+    assert {stream: len(f) for stream, f in bus._followers.items() if f} == {}
