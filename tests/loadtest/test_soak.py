@@ -50,12 +50,6 @@ def test_every_reflex_and_broadcast_arrives_once_in_order(run: dict[str, Any]) -
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.xfail(
-    reason="the servers leak bus subscriptions: a WebSocket whose sender died of "
-    "ClientDisconnected skips subscription.close(), and a long-poll cancelled while "
-    "subscribing leaves behind the streams it followed so far",
-    strict=False,
-)
 def test_nothing_grows_and_nothing_is_left_behind(run: dict[str, Any]) -> None:
     assert run["result"]["resources"] == [], run["summary"]
 
