@@ -1,4 +1,4 @@
-"""The soak test (``loadtest/soak.py``) works, and its invariant checker can fail.
+"""The soak test (``loadtest/soak/``) works, and its invariant checker can fail.
 
 A short run: 12 clients on every transport, two demo processes behind nginx, reflexes
 and broadcasts, every client cutting its transport every few seconds and one storm
@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from loadtest.soak import Record, check
+from loadtest.soak.checks import check
+from loadtest.soak.record import Record
 
 ROOT = Path(__file__).resolve().parents[2]
 
