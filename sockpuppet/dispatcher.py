@@ -25,8 +25,6 @@ from sockpuppet.protocol import ClientMessage, ProtocolError, ReflexMessage
 
 logger = logging.getLogger("sockpuppet")
 
-# How long a reflex id is remembered, so a retried reflex never runs twice.
-CLAIM_TTL = 3600.0
 # How long an answer waits for an unreachable bus before it is given up (and logged).
 PUBLISH_PATIENCE = 15.0
 
@@ -151,7 +149,11 @@ class Dispatcher:
         await self._send({"type": "error", "reflexId": message["id"], "message": reason})
 
     async def _first_time(self, message: ReflexMessage) -> bool:
-        return await self.bus.claim(f"reflex:{self.connection.id}:{message['id']}", CLAIM_TTL)
+        # Remembered as long as answers are (HISTORY_TTL, 5 minutes by default): a retry
+        # later than that could not find its answer, and the client stops retrying a
+        # reflex after its queue and reply timeouts (a minute).
+        key = f"reflex:{self.connection.id}:{message['id']}"
+        return await self.bus.claim(key, float(settings.HISTORY_TTL))
 
     async def _work(self) -> None:
         """Run queued reflexes in order; end when none is left (the next one starts anew).

@@ -60,6 +60,8 @@ PREFIX = "sockpuppet:{"
 UNREACHABLE = (errors.ConnectionError, errors.TimeoutError, OSError)
 RECONNECT_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)  # then 2 s until Redis is back
 SUBSCRIBE_TIMEOUT = 10.0
+# Seconds a stream stays subscribed after its last follower in this process left.
+LINGER = 2.0
 
 
 def channel(stream: str) -> str:
@@ -100,6 +102,9 @@ class RedisBus(Bus):
         self._followed: set[str] = set()  # streams this process listens to
         self._live: set[str] = set()  # ... whose SUBSCRIBE Redis confirmed on this connection
         self._confirming: dict[str, asyncio.Future[None]] = {}
+        # Streams no follower here needs any more, still subscribed for LINGER seconds.
+        self._lingering: dict[str, asyncio.TimerHandle] = {}
+        self._unsubscribing: set[asyncio.Task[None]] = set()
 
     # Publishing and reading: the connection pool of the running loop.
 
@@ -194,6 +199,9 @@ class RedisBus(Bus):
     async def _listen(self, stream: str) -> None:
         if self.write_only:
             raise RuntimeError("This RedisBus is write-only: it publishes, it cannot subscribe.")
+        lingering = self._lingering.pop(stream, None)
+        if lingering is not None:
+            lingering.cancel()
         self._followed.add(stream)
         if stream in self._live:
             return
@@ -213,6 +221,22 @@ class RedisBus(Bus):
             self._unreachable(TimeoutError(f"SUBSCRIBE not confirmed in {SUBSCRIBE_TIMEOUT} s"))
 
     async def _unlisten(self, stream: str) -> None:
+        """Keep the subscription LINGER seconds more: a long-poll's next poll, an SSE
+        stream's reconnect, comes back for it at once (a SUBSCRIBE and an UNSUBSCRIBE
+        saved each time: hundreds of polls renew together after a broadcast)."""
+        if stream not in self._lingering:
+            loop = asyncio.get_running_loop()
+            self._lingering[stream] = loop.call_later(LINGER, self._linger_over, stream)
+
+    def _linger_over(self, stream: str) -> None:
+        self._lingering.pop(stream, None)
+        if self._followers.get(stream):
+            return  # followed again meanwhile
+        task = asyncio.ensure_future(self._unsubscribe(stream))
+        self._unsubscribing.add(task)
+        task.add_done_callback(self._unsubscribing.discard)
+
+    async def _unsubscribe(self, stream: str) -> None:
         self._followed.discard(stream)
         self._live.discard(stream)
         confirmed = self._confirming.pop(stream, None)
@@ -305,6 +329,9 @@ class RedisBus(Bus):
 
     async def close(self) -> None:
         """Stop the reader and close this loop's connections."""
+        for handle in self._lingering.values():
+            handle.cancel()
+        self._lingering.clear()
         if self._reader is not None:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)

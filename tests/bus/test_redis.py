@@ -197,3 +197,31 @@ async def test_a_burst_beyond_the_pool_waits_instead_of_failing(redis_bus):
     await asyncio.gather(*(bus.publish("burst", {"n": n}) for n in range(250)))
     reads = await asyncio.gather(*(bus._read("burst", 0) for _ in range(250)))
     assert all(last == 250 for _, last in reads)
+
+
+async def test_a_stream_left_stays_subscribed_a_moment_for_its_next_follower(
+    redis_bus, clean_redis, monkeypatch
+):
+    """A long-poll's next poll follows the same streams again at once: the process keeps
+    the Redis subscription LINGER seconds, then lets it go if nobody came back."""
+    from sockpuppet.bus import redis as bus_redis
+    from sockpuppet.bus.redis import channel
+
+    monkeypatch.setattr(bus_redis, "LINGER", 0.3)
+    bus = redis_bus()
+
+    def subscribers() -> int:
+        with clean_redis.client() as client:
+            return int(dict(client.pubsub_numsub(channel("c.poll")))[channel("c.poll").encode()])
+
+    first = await bus.subscribe(["c.poll"])
+    await first.close()
+    assert subscribers() == 1  # lingering
+    second = await bus.subscribe(["c.poll"])  # the next poll: no new SUBSCRIBE needed
+    await bus.publish("c.poll", {"n": 1})
+    assert [m["n"] for m in await receive(second)] == [1]
+    await second.close()
+    deadline = asyncio.get_running_loop().time() + 5
+    while subscribers() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)  # Redis's own view, polled: nothing to await
+    assert subscribers() == 0

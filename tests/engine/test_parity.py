@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -299,3 +300,19 @@ async def test_each_reflex_is_logged_with_target_duration_morph_and_transport(ca
         [line] = [line for line in lines if target in line]
         assert kind in line and " sse" in line, line
         assert re.search(r"\b\d+(\.\d+)? ?ms\b", line), line
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_reflex_id_is_remembered_as_long_as_answers_are(settings):
+    """Long enough for every retry (the client's last is a minute after the first send),
+    and not longer: one claim per reflex run, so Redis holds rate x HISTORY_TTL of them."""
+    settings.SOCKPUPPET = {"HISTORY_TTL": 120}
+    bus = create_bus("memory")
+    connection = Connection(
+        id=uuid.uuid4().hex, transport="sse", headers=[(b"host", b"testserver")]
+    )
+    before = time.monotonic()
+    await Dispatcher(connection, bus).run(json.dumps([_reflex("EngineParityReflex#annotate")]))
+    await bus.close()
+    [expires] = bus._claims.values()
+    assert 119 < expires - before < 121
