@@ -85,9 +85,11 @@ def running(
     transports: str,
     nginx: bool = False,
     extra: dict[str, str] | None = None,
+    app: str = "demo.asgi:application",
 ) -> Iterator[Stack]:
     """Start everything in a temporary folder; stop it all (by pid) on exit, keeping the
-    programs' logs in ``logs``."""
+    programs' logs in ``logs``. Each process serves ``app`` (the demo, or the demo behind
+    the soak's probe)."""
     with contextlib.ExitStack() as stops:
         folder = Path(stops.enter_context(tempfile.TemporaryDirectory(prefix="sockpuppet-load-")))
         stops.callback(_keep_logs, folder, logs)
@@ -107,7 +109,7 @@ def running(
         servers = []
         for number in range(workers):
             server = Uvicorn(
-                "demo.asgi:application",
+                app,
                 cwd=ROOT,
                 env=base_env(database, env),
                 log_path=folder / f"uvicorn-{number}.log",

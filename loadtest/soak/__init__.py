@@ -27,7 +27,7 @@ answers and broadcasts, and the invariants are checked (``check`` and ``growth``
   of any stream, nothing at or below the cursor delivered again;
 - no growth from the end of the warm-up to the end of the load in the demo processes'
   RSS and asyncio tasks, nor in Redis keys other than reflex claims (a claim lives
-  ``CLAIM_TTL``, an hour, by design: one per reflex run); once the clients have left, no
+  ``HISTORY_TTL``, 5 minutes, by design: one per reflex run); once the clients have left, no
   bus subscription left and tasks back to where they were before any came. Open files
   and threads are reported, not judged: the bus's Redis pool and the reflex threads grow
   to their caps under bursts and stay.

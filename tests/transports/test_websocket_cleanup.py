@@ -1,5 +1,5 @@
 """A WebSocket that ends after its sender already failed (the client vanished mid-send)
-still lets go of its bus subscription: the soak test found the leak (loadtest/soak.py)."""
+still lets go of its bus subscription: the soak test found the leak (loadtest/soak/)."""
 
 from __future__ import annotations
 
