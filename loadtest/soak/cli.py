@@ -106,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     (folder / "result.json").write_text(json.dumps(result, indent=1))
     print(summary)
     if options.record:
-        path = RESULTS / f"{datetime.date.today().isoformat()}-soak.md"
+        day = datetime.date.today().isoformat()
+        path, runs = RESULTS / f"{day}-soak.md", 1
+        while path.exists():  # never over an earlier record of the day
+            runs += 1
+            path = RESULTS / f"{day}-soak-{runs}.md"
         path.write_text(summary)
         print(f"recorded in {path.relative_to(ROOT)}")
     print(f"output in {folder}")
