@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "tests.parity",
     "tests.ported",
 ]
+INSTALLED_APPS.append("tests.docsamples")
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -12,3 +12,4 @@ urlpatterns = [
     path("parity/", include("tests.parity.urls")),
     path("ported/", include("tests.ported.urls")),
 ]
+urlpatterns.append(path("docsamples/", include("tests.docsamples.urls")))
