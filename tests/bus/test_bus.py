@@ -1,6 +1,7 @@
 """Streams with positions and history: resume exactly, or resync (DESIGN §6), on every bus."""
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -100,8 +101,6 @@ async def test_a_subscribe_cancelled_half_way_leaves_no_follower_behind(bus):
         for _ in range(steps):
             await asyncio.sleep(0)  # let it run one step further: nothing to await
         subscribing.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await (await subscribing).close()
-        except asyncio.CancelledError:
-            pass
     assert {stream: len(f) for stream, f in bus._followers.items() if f} == {}
