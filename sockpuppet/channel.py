@@ -115,8 +115,11 @@ class Channel:
     def set_title(self, title: str) -> Channel:
         return self.add("set_title", None, title)
 
-    def dispatch_event(self, name: str, detail: Any = None, selector: str | None = None) -> Channel:
-        return self.add("dispatch_event", selector, name=name, detail=detail)
+    def dispatch_event(
+        self, name: str, detail: Any = None, selector: str | None = None, **options: Any
+    ) -> Channel:
+        """``selector`` None: on ``document``; ``select_all=True``: on every match."""
+        return self.add("dispatch_event", selector, name=name, detail=detail, **options)
 
     def console_log(self, message: Any, level: str = "log") -> Channel:
         return self.add("console_log", None, message=message, level=level)

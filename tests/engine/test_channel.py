@@ -117,3 +117,16 @@ def test_an_unknown_operation_is_refused_with_the_list_of_operations():
         ValueError, match=r"Unknown operation 'inner_htm': the operations are .*inner_html"
     ):
         Channel("room").add("inner_htm", "#a", "<b>")
+
+
+def test_an_event_can_go_to_every_element_a_selector_matches():
+    [operation] = (
+        Channel("room").dispatch_event("ping", {"n": 1}, ".item", select_all=True).operations
+    )
+    assert operation == {
+        "op": "dispatch_event",
+        "selector": ".item",
+        "name": "ping",
+        "detail": {"n": 1},
+        "selectAll": True,
+    }
