@@ -1,8 +1,11 @@
 """A synchronous protocol client for Locust (gevent): negotiate, open a transport, prove it.
 
 It speaks docs/protocol.md like the browser client, with the blocking libraries that
-gevent's monkey-patching makes cooperative: ``requests`` for negotiate, ``POST send``,
-the SSE stream and the long-polls; ``websocket-client`` for WebSocket. One reader
+gevent's monkey-patching makes cooperative: ``requests`` for negotiate and the SSE
+stream; geventhttpclient (Locust's own fast client) for ``POST send`` and the long-polls,
+whose cost per request is a fraction of ``requests``' (when hundreds of polls answer at
+once, a slow client would be measured as a slow server); ``websocket-client`` for
+WebSocket. One reader
 greenlet per link reads server messages and hands each to ``Link.deliver``, which keeps
 the cursor, drops duplicates and wakes whoever waits for that reflex id or ping id.
 """
@@ -20,6 +23,7 @@ import gevent
 import requests
 import websocket
 from gevent.event import AsyncResult
+from geventhttpclient import URL, HTTPClient
 
 Message = dict[str, Any]
 OnMessage = Callable[[Message, int], None]
@@ -186,29 +190,52 @@ class WebSocketLink(Link):
             self._ws.close(timeout=1)
 
 
+class Http:
+    """One kept-alive HTTP/1.1 connection to the tab's server, with its cookies."""
+
+    def __init__(self, tab: Tab, timeout: float) -> None:
+        self._client = HTTPClient.from_url(
+            tab.base_url, headers=tab.headers, connection_timeout=10, network_timeout=timeout
+        )
+
+    def get(self, url: str) -> tuple[int, bytes]:
+        return self._answer(self._client.get(URL(url).request_uri))
+
+    def post(self, url: str, body: str) -> tuple[int, bytes]:
+        headers = {"Content-Type": "application/json"}
+        return self._answer(self._client.post(URL(url).request_uri, body, headers=headers))
+
+    def close(self) -> None:
+        self._client.close()
+
+    @staticmethod
+    def _answer(response: Any) -> tuple[int, bytes]:
+        try:
+            return response.status_code, response.read()
+        finally:
+            response.release()
+
+
 class _PostingLink(Link):
     """SSE and long-poll send client messages by ``POST send``, one request at a time."""
 
-    def __init__(self, tab: Tab, on_broadcast: OnMessage | None = None) -> None:
-        super().__init__(tab, on_broadcast)
-        self._post = requests.Session()
+    _post: Http | None = None
 
     def open(self, timeout: float = 10) -> float:
-        self._post.headers.update(self.tab.headers)  # the cookies of the negotiated tab
+        self._post = Http(self.tab, timeout=60)  # the cookies of the negotiated tab
         return super().open(timeout)
 
     def send(self, *messages: Message) -> None:
-        answer = self._post.post(
-            self.tab.url("send", transport=self.transport),
-            data=json.dumps(list(messages)),
-            headers={"Content-Type": "application/json"},
-            timeout=60,
+        assert self._post is not None, "send before open"
+        status, body = self._post.post(
+            self.tab.url("send", transport=self.transport), json.dumps(list(messages))
         )
-        if answer.status_code != 202:
-            raise LinkLost(f"send: HTTP {answer.status_code} {answer.text[:200]}")
+        if status != 202:
+            raise LinkLost(f"send: HTTP {status} {body[:200]!r}")
 
     def _disconnect(self) -> None:
-        self._post.close()
+        if self._post is not None:
+            self._post.close()
 
 
 class SSELink(_PostingLink):
@@ -250,18 +277,16 @@ class LongPollLink(_PostingLink):
     transport = "longpoll"
 
     def _connect(self, timeout: float) -> None:
-        self._get = requests.Session()
-        self._get.headers.update(self.tab.headers)
-        self._poll_timeout = float(self.tab.grant.get("longpollTimeout", 25)) + 10
+        self._get = Http(self.tab, timeout=float(self.tab.grant.get("longpollTimeout", 25)) + 10)
 
     def _messages(self) -> Iterator[Received]:
         """Poll after poll, each with the cursor as it is then."""
         while not self.closed and time.monotonic() < self._deadline:
-            answer = self._get.get(self.tab.url("poll", self.cursor), timeout=self._poll_timeout)
-            if answer.status_code != 200:
-                raise LinkLost(f"poll: HTTP {answer.status_code} {answer.text[:200]}")
-            messages = answer.json()
-            share = len(answer.content) // max(1, len(messages))
+            status, body = self._get.get(self.tab.url("poll", self.cursor))
+            if status != 200:
+                raise LinkLost(f"poll: HTTP {status} {body[:200]!r}")
+            messages = json.loads(body)
+            share = len(body) // max(1, len(messages))
             for message in messages:
                 yield message, share
 

@@ -6,95 +6,116 @@ previous batch: a batch whose response was lost on the way is simply delivered a
 from history, because the client's cursor never moved past it. Client messages go by
 ``POST send``, shared with SSE. A poll whose client goes away (``http.disconnect``) ends
 at once rather than holding its subscription to the end of the hold.
+
+Hundreds of polls answer together after a broadcast, so an answer costs little: the
+messages' JSON is the one every follower shares (``protocol.encode``), a poll that must
+wait watches for its client's disconnect with one task, and the subscription is let go
+after the answer is on its way.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-
-from sockpuppet.bus import BusUnavailable, Message, SlowConsumer, get_bus
+from sockpuppet.bus import BusUnavailable, Message, SlowConsumer, Subscription, get_bus
 from sockpuppet.conf import settings
-from sockpuppet.protocol import ProtocolError, parse_cursor, welcome
+from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from transports import send
-from transports.common import Refused, occupancy, open_http, refusal
+from transports.common import Refused, occupancy, open_http, query, refusal
 
 # Most messages answered by one poll; the rest wait for the next one.
 BATCH = 500
 
+HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
+
 
 async def poll_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    request = Request(scope, receive)
-    response: Response
     try:
         connection = await open_http(scope, "longpoll")
-        cursor = parse_cursor(request.query_params.get("since"))
+        cursor = parse_cursor(query(scope).get("since"))
         occupancy.enter(connection)
     except ProtocolError as exc:
-        response = refusal(Refused(400, str(exc)))
+        await refusal(Refused(400, str(exc)))(scope, receive, send)
+        return
     except Refused as exc:
-        response = refusal(exc)
-    else:
+        await refusal(exc)(scope, receive, send)
+        return
+    try:
+        try:
+            subscription = await get_bus().subscribe(connection.streams, connection.cursor(cursor))
+        except BusUnavailable as exc:
+            await refusal(Refused(503, str(exc)))(scope, receive, send)
+            return
         try:
             hold = 0.0 if connection.notices else float(settings.LONGPOLL_TIMEOUT)
-            collecting = _collect(connection.streams, connection.cursor(cursor), hold)
-            messages = await _unless_gone(collecting, receive)
+            messages = await _collect(subscription, hold, receive)
             if messages is None:
                 return  # the client went away: nobody to answer
             messages[1:1] = connection.notices
-        except BusUnavailable as exc:
-            response = refusal(Refused(503, str(exc)))
-        else:
-            response = JSONResponse(messages, headers={"Cache-Control": "no-store"})
+            await _answer(send, messages)
         finally:
-            occupancy.leave(connection)
-    await response(scope, receive, send)
-
-
-async def _unless_gone(
-    collecting: Coroutine[Any, Any, list[Message]], receive: Any
-) -> list[Message] | None:
-    """What ``collecting`` returns, or None once the client disconnected (it is cancelled)."""
-    collect = asyncio.ensure_future(collecting)
-    gone = asyncio.ensure_future(_disconnected(receive))
-    try:
-        await asyncio.wait({collect, gone}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.shield(subscription.close())  # even when the poll is cancelled
     finally:
-        for task in (collect, gone):
-            if not task.done():
-                task.cancel()
-        await asyncio.gather(collect, gone, return_exceptions=True)
-    return collect.result() if not collect.cancelled() else None
+        occupancy.leave(connection)
 
 
-async def _disconnected(receive: Any) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-
-
-async def _collect(streams: list[str], cursor: dict[str, int], hold: float) -> list[Message]:
-    """The welcome, then what is there, or what comes within ``hold`` seconds."""
-    subscription = await get_bus().subscribe(streams, cursor)
+async def _collect(subscription: Subscription, hold: float, receive: Any) -> list[Message] | None:
+    """The welcome, then what is there, or what comes within ``hold`` seconds; None if
+    the client disconnected meanwhile."""
+    messages: list[Message] = [welcome(subscription.origin)]
     try:
-        messages: list[Message] = [welcome(subscription.origin)]
-        try:
-            first = subscription.get_nowait()
-            if first is None:
-                first = await asyncio.wait_for(subscription.get(), hold)
+        first = subscription.get_nowait()
+        if first is None:
+            first = await _wait(subscription, hold, receive)
+            if first is _GONE:
+                return None
+        if first is not None:
             messages.append(first)
-            while len(messages) < BATCH and (message := subscription.get_nowait()) is not None:
-                messages.append(message)
-        except TimeoutError:
+        while len(messages) < BATCH and (message := subscription.get_nowait()) is not None:
+            messages.append(message)
+    except SlowConsumer:
+        pass  # what was taken is answered; the rest comes from history on the next poll
+    return messages
+
+
+_GONE: Message = {}
+
+
+async def _wait(subscription: Subscription, hold: float, receive: Any) -> Message | None:
+    """The next message within ``hold`` seconds (None if none came), or ``_GONE`` when
+    the client disconnects first: a watcher task cancels this one then."""
+    waiting = asyncio.current_task()
+    assert waiting is not None
+    gone = False
+
+    async def watch() -> None:
+        nonlocal gone
+        while (await receive())["type"] != "http.disconnect":
             pass
-        except SlowConsumer:
-            pass  # what was taken is answered; the rest comes from history on the next poll
-        return messages
+        gone = True
+        waiting.cancel()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        async with asyncio.timeout(hold):
+            return await subscription.get()
+    except TimeoutError:
+        return None
+    except asyncio.CancelledError:
+        if not gone:
+            raise  # cancelled from outside (the server shuts down)
+        waiting.uncancel()
+        return _GONE
     finally:
-        await asyncio.shield(subscription.close())  # even when the poll is cancelled
+        watcher.cancel()
+
+
+async def _answer(send: Any, messages: list[Message]) -> None:
+    body = ("[" + ",".join(map(encode, messages)) + "]").encode()
+    headers = [*HEADERS, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def endpoints() -> dict[tuple[str, str], Any]:

@@ -105,6 +105,10 @@ class RedisBus(Bus):
         # Streams no follower here needs any more, still subscribed for LINGER seconds.
         self._lingering: dict[str, asyncio.TimerHandle] = {}
         self._unsubscribing: set[asyncio.Task[None]] = set()
+        # The last position of live streams, as announcements and reads told it (a poll
+        # resuming from there needs no read); forgotten whenever the connection drops.
+        self._heard: dict[str, int] = {}
+        self._connection = 0  # counts pub/sub connections: a read spanning two tells nothing
 
     # Publishing and reading: the connection pool of the running loop.
 
@@ -131,11 +135,14 @@ class RedisBus(Bus):
 
     async def _read(self, stream: str, after: int) -> tuple[list[Message] | None, int]:
         client = await self._client()
+        heard_from = self._connection if stream in self._live else None
         async with client.pipeline(transaction=True) as pipe:
             pipe.get(position_key(stream))
             pipe.xrange(log_key(stream), min=f"{after + 1}-0", count=self.history_length)
             raw_last, entries = await self._call(pipe.execute())
         last = int(raw_last or 0)
+        if heard_from == self._connection and stream in self._live:
+            self._hear(stream, last)
         if last == 0:
             return ([] if after == 0 else None), 0
         if after >= last:
@@ -236,9 +243,22 @@ class RedisBus(Bus):
         self._unsubscribing.add(task)
         task.add_done_callback(self._unsubscribing.discard)
 
+    def _last_heard(self, stream: str) -> int | None:
+        return self._heard.get(stream) if stream in self._live else None
+
+    def _hear(self, stream: str, last: int) -> None:
+        """A read while listening: from here on, announcements keep ``last`` up to date.
+        A read older than an announcement heard meanwhile (or a stream gone back) leaves
+        the stream unknown until the next read."""
+        if last >= self._heard.get(stream, 0):
+            self._heard[stream] = last
+        else:
+            del self._heard[stream]
+
     async def _unsubscribe(self, stream: str) -> None:
         self._followed.discard(stream)
         self._live.discard(stream)
+        self._heard.pop(stream, None)
         confirmed = self._confirming.pop(stream, None)
         if confirmed is not None:
             confirmed.cancel()  # its follower is gone; a later _listen subscribes afresh
@@ -270,6 +290,8 @@ class RedisBus(Bus):
                 finally:
                     self._pubsub = None
                     self._live.clear()
+                    self._heard.clear()
+                    self._connection += 1
                     await pubsub.aclose()
                 await asyncio.sleep(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)])
                 failures += 1
@@ -307,7 +329,10 @@ class RedisBus(Bus):
             return
         stream = message["channel"].decode()[len(PREFIX) : -1]
         if message["type"] == "message":
-            await self._arrived(stream, json.loads(message["data"]))
+            announced = json.loads(message["data"])
+            if stream in self._heard and isinstance(announced.get("position"), int):
+                self._heard[stream] = announced["position"]
+            await self._arrived(stream, announced)
             return
         if stream not in self._followed:
             return

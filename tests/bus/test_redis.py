@@ -225,3 +225,63 @@ async def test_a_stream_left_stays_subscribed_a_moment_for_its_next_follower(
     while subscribers() and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.05)  # Redis's own view, polled: nothing to await
     assert subscribers() == 0
+
+
+async def _counting_reads(bus: RedisBus, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    reads: list[str] = []
+    read = bus._read
+
+    async def counted(stream: str, after: int):  # type: ignore[no-untyped-def]
+        reads.append(stream)
+        return await read(stream, after)
+
+    monkeypatch.setattr(bus, "_read", counted)
+    return reads
+
+
+async def test_a_poll_resuming_from_the_position_last_heard_reads_no_history(
+    redis_bus, monkeypatch
+):
+    """Hundreds of long-polls renew after each broadcast: each would read the history of
+    every stream it follows, to find what it already has."""
+    publisher, subscriber = redis_bus(), redis_bus()
+    reads = await _counting_reads(subscriber, monkeypatch)
+    await publisher.publish("a", {"n": 1})
+    first = await subscriber.subscribe(["a"], {"a": 0})
+    assert [m["n"] for m in await receive(first)] == [1]
+    await publisher.publish("a", {"n": 2})  # heard: the position follows announcements
+    assert [m["n"] for m in await receive(first)] == [2]
+    await first.close()
+    assert reads == ["a"]
+
+    renewed = await subscriber.subscribe(["a"], {"a": 2})
+    assert reads == ["a"]
+    await publisher.publish("a", {"n": 3})
+    assert [m["n"] for m in await receive(renewed)] == [3]
+    await renewed.close()
+
+    behind = await subscriber.subscribe(["a"], {"a": 1})  # it missed one: read
+    assert [m["n"] for m in await receive(behind, 2)] == [2, 3]
+    assert reads == ["a", "a"]
+
+
+async def test_what_was_heard_is_forgotten_with_the_pub_sub_connection(
+    redis_bus, clean_redis, monkeypatch
+):
+    """While the connection was down, announcements went unheard: a poll resuming from
+    the last position heard must read history again."""
+    publisher, subscriber = redis_bus(), redis_bus()
+    first = await subscriber.subscribe(["a"], {"a": 0})
+    await publisher.publish("a", {"n": 1})
+    await receive(first)
+    await first.close()  # lingering: nobody follows "a" here when the connection drops
+    with clean_redis.client() as client:
+        client.client_kill_filter(_type="pubsub")
+    append_silently(clean_redis, "a", {"n": 2})
+    deadline = asyncio.get_running_loop().time() + 5
+    while (
+        subscriber._connection == 0 or "a" not in subscriber._live
+    ) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)  # the reader reconnects by itself: nothing to await
+    renewed = await subscriber.subscribe(["a"], {"a": 1})
+    assert [m["n"] for m in await receive(renewed)] == [2]
