@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 import platform
 import statistics
@@ -41,6 +42,15 @@ def _rows(folder: Path, suffix: str) -> list[dict[str, str]]:
     return found
 
 
+def _nearest_rank(values: list[float], q: float) -> float | None:
+    """The q-th percentile by nearest rank: a value that occurred (with fewer than 100
+    broadcasts, p99 is the worst of them)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
 def stats(folder: Path) -> list[dict[str, str]]:
     """Locust's request statistics, without the aggregate."""
     return _rows(folder, "_stats.csv")
@@ -73,6 +83,7 @@ def deliveries(folder: Path) -> dict[str, Any] | None:
         "received": sum(len(received[s]) for s in followers),
         "short": sum(max(0, followers[s] - len(received[s])) for s in followers),
         "last_p50": statistics.median(last) if last else None,
+        "last_p99": _nearest_rank(last, 99),
         "last_max": max(last) if last else None,
         "median_p50": statistics.median(median) if median else None,
     }
@@ -155,7 +166,7 @@ def broadcast(folder: Path) -> list[str]:
         f"- {d['broadcasts']} broadcasts to up to {d['followers']} followers: "
         f"{d['received']} receipts of {d['expected']} expected, **{d['short']} missing**.",
         f"- Last delivery per broadcast (publish -> the last follower has it): "
-        f"p50 {_ms(d['last_p50'])} ms, max {_ms(d['last_max'])} ms; "
+        f"p50 {_ms(d['last_p50'])} ms, p99 {_ms(d['last_p99'])} ms, max {_ms(d['last_max'])} ms; "
         f"median delivery p50 {_ms(d['median_p50'])} ms.",
     ]
 

@@ -3,7 +3,10 @@ against the session, and describe the connection for the dispatcher."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,10 +28,16 @@ from transports.verified import Verified, verified_tokens
 Scope = dict[str, Any]
 
 
-def query(scope: Scope) -> dict[str, str]:
-    """The scope's query string as a dict of first values."""
-    raw = scope.get("query_string", b"").decode("latin-1")
-    return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+def query(scope: Scope) -> Mapping[str, str]:
+    """The scope's query string as a mapping of first values (read-only: parsed once,
+    however often a request asks; a long token and cursor cost more than the rest)."""
+    return _parsed(scope.get("query_string", b""))
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(raw: bytes) -> Mapping[str, str]:
+    parsed = parse_qs(raw.decode("latin-1"), keep_blank_values=True)
+    return MappingProxyType({k: v[0] for k, v in parsed.items()})
 
 
 def header(scope: Scope, name: bytes) -> str | None:

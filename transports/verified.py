@@ -2,9 +2,11 @@
 requests (each ``POST send``, each poll) need not load the session every time.
 
 A token is remembered with the exact session cookie and ``streams`` parameter it came
-with, for a few seconds. A new session cookie (login, logout, a flushed session) is a
-new key, so it is verified afresh; and a reflex always runs with the session as it is
-now, loaded by Django's middleware, never with anything remembered here.
+with, for a minute: a long-poll renewing every second would otherwise load its session
+every few polls (a WebSocket or an SSE stream is verified once, as it opens, and stays
+open for hours). A new session cookie (login, logout, a flushed session) is a new key,
+so it is verified afresh; and a reflex always runs with the session as it is now,
+loaded by Django's middleware, never with anything remembered here.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # Seconds a verification is trusted, and how many are kept (the oldest go first).
-TTL = 10.0
+TTL = 60.0
 LIMIT = 10_000
 
 Key = tuple[str, str, str]  # token, session cookie, streams parameter
