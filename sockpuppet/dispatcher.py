@@ -173,7 +173,8 @@ class Dispatcher:
         started = time.perf_counter()
         run = sync_to_async(runner.run, thread_sensitive=False, executor=runner.executor())
         try:
-            answer = await asyncio.wait_for(run(self.connection, message), settings.REFLEX_TIMEOUT)
+            async with asyncio.timeout(settings.REFLEX_TIMEOUT):  # no task, as wait_for makes
+                answer = await run(self.connection, message)
         except TimeoutError:
             logger.error(
                 "Reflex %s timed out after %ss", message["target"], settings.REFLEX_TIMEOUT

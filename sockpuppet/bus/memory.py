@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import warnings
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +24,10 @@ NO_LISTENERS = (
     "worker, a management command?): no browser can receive it. Set SOCKPUPPET['BUS'] "
     "to a Redis URL so every process shares one bus."
 )
+
+# Claims remembered at most (the oldest go first): far more than one process runs in a
+# client's retry window (a minute).
+CLAIMS_KEPT = 1_000_000
 
 
 @dataclass
@@ -43,7 +47,7 @@ class MemoryBus(Bus):
     def __init__(self, url: str = "memory", **options: Any) -> None:
         super().__init__(url, **options)
         self._streams: dict[str, _History] = {}
-        self._claims: dict[str, float] = {}
+        self._claims: OrderedDict[str, float] = OrderedDict()
         self._appends = 0
         # The loop of this process's connections, known once one subscribes.
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -97,9 +101,15 @@ class MemoryBus(Bus):
         expires = self._claims.get(key)
         if expires is not None and expires > now:
             return False
+        self._claims.pop(key, None)  # expired: claimed afresh, now the newest
         self._claims[key] = now + ttl
-        if len(self._claims) > 10_000:
-            self._claims = {k: v for k, v in self._claims.items() if v > now}
+        # Oldest first, as they expire (one TTL for all claims): each claim costs O(1),
+        # however many are held (every reflex of the last HISTORY_TTL seconds).
+        while self._claims:
+            oldest, expires = next(iter(self._claims.items()))
+            if expires > now and len(self._claims) <= CLAIMS_KEPT:
+                break
+            del self._claims[oldest]
         return True
 
     def _expire(self) -> None:

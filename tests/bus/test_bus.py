@@ -104,3 +104,31 @@ async def test_a_subscribe_cancelled_half_way_leaves_no_follower_behind(bus):
         with contextlib.suppress(asyncio.CancelledError):
             await (await subscribing).close()
     assert {stream: len(f) for stream, f in bus._followers.items() if f} == {}
+
+
+async def test_expired_claims_are_forgotten_as_new_ones_come(monkeypatch):
+    """Every reflex of the last HISTORY_TTL seconds holds a claim: the memory bus lets
+    the expired ones go oldest first, one or two per claim, never all at once."""
+    from sockpuppet.bus import memory
+
+    now = [1000.0]
+    monkeypatch.setattr(memory.time, "monotonic", lambda: now[0])
+    bus = memory.MemoryBus()
+    for n in range(100):
+        assert await bus.claim(f"r{n}", 10)
+        now[0] += 1
+    assert len(bus._claims) == 10  # those of the last ten seconds
+    assert not await bus.claim("r95", 10)
+    now[0] += 100
+    assert await bus.claim("r95", 10)  # expired long ago: claimed afresh
+    assert list(bus._claims) == ["r95"]
+
+
+async def test_claims_kept_are_bounded(monkeypatch):
+    from sockpuppet.bus import memory
+
+    monkeypatch.setattr(memory, "CLAIMS_KEPT", 5)
+    bus = memory.MemoryBus()
+    for n in range(20):
+        assert await bus.claim(f"r{n}", 3600)
+    assert list(bus._claims) == ["r15", "r16", "r17", "r18", "r19"]
