@@ -25,6 +25,7 @@ import contextlib
 import datetime
 import resource
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -109,22 +110,36 @@ def load(options: argparse.Namespace, folder: Path, run: Run) -> None:
                  "--log", str(folder / "published.txt")],
                 cwd=ROOT, env=env,
             )  # fmt: skip
-        server_cpu = sum(procstat.cpu_seconds(p) for p in running.pids)
-        redis_cpu = procstat.cpu_seconds(running.redis.process.pid)  # type: ignore[union-attr]
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        busy = procstat.busy_seconds()
-        started = time.monotonic()
-        forks = _locust(locust_command(options, folder, running.hosts, total), env, folder, total)
-        run.wall = time.monotonic() - started
-        run.machine_cpu = procstat.busy_seconds() - busy
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        run.locust_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
-        run.locust_cpu += forks
-        run.server_cpu = sum(procstat.cpu_seconds(p) for p in running.pids) - server_cpu
-        run.redis_cpu = procstat.cpu_seconds(running.redis.process.pid) - redis_cpu  # type: ignore[union-attr]
-        run.rss_kb = [procstat.rss_kb(p) for p in running.pids]
-        if publisher is not None:
-            stop(publisher)
+        try:
+            _measure(options, folder, run, running, env, total)
+        finally:
+            if publisher is not None:
+                stop(publisher)
+
+
+def _measure(
+    options: argparse.Namespace,
+    folder: Path,
+    run: Run,
+    running: stack.Stack,
+    env: dict[str, str],
+    total: float,
+) -> None:
+    """Locust for the whole run, and the CPU each part used meanwhile."""
+    server_cpu = sum(procstat.cpu_seconds(p) for p in running.pids)
+    redis_cpu = procstat.cpu_seconds(running.redis.process.pid)  # type: ignore[union-attr]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy = procstat.busy_seconds()
+    started = time.monotonic()
+    forks = _locust(locust_command(options, folder, running.hosts, total), env, folder, total)
+    run.wall = time.monotonic() - started
+    run.machine_cpu = procstat.busy_seconds() - busy
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run.locust_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    run.locust_cpu += forks
+    run.server_cpu = sum(procstat.cpu_seconds(p) for p in running.pids) - server_cpu
+    run.redis_cpu = procstat.cpu_seconds(running.redis.process.pid) - redis_cpu  # type: ignore[union-attr]
+    run.rss_kb = [procstat.rss_kb(p) for p in running.pids]
 
 
 def _locust(command: list[str], env: dict[str, str], folder: Path, total: float) -> float:
@@ -162,5 +177,10 @@ def main(argv: list[str] | None = None) -> Path:
     return folder
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds: every process started is stopped on the way
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminated)
     main()

@@ -10,8 +10,10 @@ judged here; ``loadtest/results/`` records them.
 from __future__ import annotations
 
 import csv
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,49 @@ def test_every_follower_receives_every_broadcast(run: Path) -> None:
     summary = (run / "summary.md").read_text()
     assert "**0 missing**" in summary, summary
     assert (run / "locust.html").exists()
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue  # the thread ended meanwhile
+        for child in children:
+            found |= {child, *_descendants(child)}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.timeout(120)
+def test_a_run_stopped_midway_stops_everything_it_started(tmp_path: Path) -> None:
+    """SIGTERM (a CI job cancelled, a `kill`) must not leave Locust, the publisher, the
+    demo or Redis running: the run unwinds and stops each by pid."""
+    command = [
+        sys.executable, "-m", "loadtest.run",
+        "--users", "3", "--spawn-rate", "3", "--duration", "60s", "--workers", "1",
+        "--transports", "websocket", "--scenario", "broadcast", "--interval", "0.5",
+        "--out", str(tmp_path),
+    ]  # fmt: skip
+    log = tmp_path / "run.log"
+    with log.open("wb") as output:
+        run = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=output)
+        published = tmp_path / "published.txt"
+        deadline = time.monotonic() + 60
+        while not (published.exists() and published.read_text().strip()):
+            assert run.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, "no broadcast within 60 s"
+            time.sleep(0.2)  # another process's file: nothing to await
+        started = _descendants(run.pid)
+        assert len(started) >= 4  # Redis, the demo, the publisher, Locust
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(60) == 128 + signal.SIGTERM
+    left = [pid for pid in started if _alive(pid)]
+    assert not left, f"still running after the run ended: {left}"
