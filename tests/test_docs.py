@@ -194,6 +194,14 @@ def test_the_asgi_sample_serves_the_site_and_sockpuppet():
     assert asyncio.run(get(f"{sockpuppet_settings.URL_PREFIX}negotiate")).status_code == 405
 
 
+def test_the_gc_sample_is_what_the_demo_does():
+    """The thresholds the fan-out record measured are the demo's own."""
+    code = sample("deployment.md", 1)
+    demo = (ROOT / "demo" / "asgi.py").read_text()
+    for line in filter(None, code.splitlines()):
+        assert line in demo.splitlines()
+
+
 # --- broadcasting.md -------------------------------------------------------------------------
 
 
