@@ -55,9 +55,12 @@ class Cluster:
     def url(self) -> str:
         return self.proxy.url
 
-    def cut(self) -> None:
-        """Drop every connection: nginx goes away and comes back on the same port."""
+    def cut(self, page: Page, count: int) -> None:
+        """Drop every connection: nginx goes away, and comes back on the same port once
+        the page noticed (its ``count``-th disconnect). Gone and back at once, it could
+        go unseen by a long-poll between two polls: the next poll simply reconnects."""
         self.proxy.stop()
+        wait_for_events(page, "disconnected", count=count, timeout=30_000)
         self.proxy.start()
 
     def stop(self) -> None:
@@ -103,8 +106,7 @@ def test_a_thousand_messages_arrive_once_in_order_across_two_cuts(cluster, page,
     try:
         for cut, after in enumerate((100, 400), start=1):
             page.wait_for_function(f"document.querySelectorAll('#wall li.feed').length >= {after}")
-            cluster.cut()
-            wait_for_events(page, "disconnected", count=cut, timeout=30_000)
+            cluster.cut(page, cut)
             wait_for_events(page, "reconnected", count=cut, timeout=30_000)
         page.wait_for_function(
             f"document.querySelectorAll('#wall li.feed').length >= {MESSAGES}", timeout=60_000
