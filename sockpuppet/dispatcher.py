@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -65,7 +66,7 @@ class Dispatcher:
         self.connection = connection
         self.bus = bus
         self.rates = rates
-        self._pending: asyncio.Queue[ReflexMessage] = asyncio.Queue()
+        self._pending: deque[ReflexMessage] = deque()  # only ever taken from without waiting
         self._worker: asyncio.Task[None] | None = None
 
     async def receive(self, text: str | bytes) -> None:
@@ -122,10 +123,10 @@ class Dispatcher:
         await self._send({"type": "subscribed", "name": stream, "since": since})
 
     async def _enqueue(self, message: ReflexMessage) -> None:
-        if self._pending.qsize() >= settings.MAX_PENDING_REFLEXES:
+        if len(self._pending) >= settings.MAX_PENDING_REFLEXES:
             await self._too_many_waiting(message)
             return
-        self._pending.put_nowait(message)
+        self._pending.append(message)
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work())
 
@@ -161,8 +162,8 @@ class Dispatcher:
         A reflex id is claimed as its reflex starts, not as it arrives: the reflexes still
         queued when the process dies were never claimed, so the client's retries run them.
         """
-        while not self._pending.empty():
-            message = self._pending.get_nowait()
+        while self._pending:
+            message = self._pending.popleft()
             try:
                 if await self._first_time(message):
                     await self._answer(message)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,24 +46,33 @@ class Subscription:
         # one for a stream the client had none for. Transports tell the client (a
         # ``heartbeat`` with ``since``), so its next resume misses nothing in between.
         self.origin: dict[str, int] = {}
-        self._queue: asyncio.Queue[Message | None] = asyncio.Queue()
+        # A deque and at most one waiting reader, not an asyncio.Queue: thousands of idle
+        # subscriptions per process, and a Queue holds three deques and an Event (~2 KB).
+        self._queue: deque[Message | None] = deque()
+        self._reader: asyncio.Future[None] | None = None
         self._max_queue = max_queue
         self.overflowed = False
         # Streams whose history is being read: live messages wait here meanwhile.
         self._catching_up: dict[str, list[Message]] = {}
 
     async def get(self) -> Message:
-        """The next message; raises ``SlowConsumer`` once the queue overflowed."""
-        message = await self._queue.get()
-        if message is None:
-            raise SlowConsumer("the connection fell too far behind")
-        return message
+        """The next message; raises ``SlowConsumer`` once the queue overflowed. One reader
+        at a time (a connection's sender)."""
+        while not self._queue:
+            if self._reader is not None:
+                raise RuntimeError("a subscription has one reader at a time")
+            self._reader = asyncio.get_running_loop().create_future()
+            try:
+                await self._reader
+            finally:
+                self._reader = None
+        return self._take()
 
     def get_nowait(self) -> Message | None:
-        try:
-            message = self._queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return None
+        return self._take() if self._queue else None
+
+    def _take(self) -> Message:
+        message = self._queue.popleft()
         if message is None:
             raise SlowConsumer("the connection fell too far behind")
         return message
@@ -70,11 +80,13 @@ class Subscription:
     def put(self, message: Message) -> None:
         if self.overflowed:
             return
-        if self._queue.qsize() >= self._max_queue:
+        if len(self._queue) >= self._max_queue:
             self.overflowed = True
-            self._queue.put_nowait(None)
-            return
-        self._queue.put_nowait(message)
+            self._queue.append(None)
+        else:
+            self._queue.append(message)
+        if self._reader is not None and not self._reader.done():
+            self._reader.set_result(None)
 
     async def offer(self, stream: str, message: Message) -> None:
         """Deliver a message of ``stream`` in order, once; fill a gap from history first."""

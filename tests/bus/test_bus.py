@@ -79,6 +79,42 @@ async def test_a_slow_subscription_is_cut_not_grown(bus):
     assert subscription.overflowed
 
 
+async def waiting_reader(subscription) -> asyncio.Future:
+    """A ``get`` of ``subscription`` that is waiting for a message now."""
+    reader = asyncio.ensure_future(subscription.get())
+    await asyncio.sleep(0)
+    assert not reader.done()
+    return reader
+
+
+async def stopped(reader: asyncio.Future) -> None:
+    reader.cancel()
+    await asyncio.gather(reader, return_exceptions=True)
+
+
+async def test_a_waiting_reader_wakes_for_the_next_message(bus):
+    subscription = await bus.subscribe(["a"])
+    reader = await waiting_reader(subscription)
+    published = await bus.publish("a", {"n": 1})
+    assert await asyncio.wait_for(reader, 5) == published
+
+
+async def test_a_reader_cancelled_while_waiting_loses_nothing(bus):
+    subscription = await bus.subscribe(["a"])
+    await stopped(await waiting_reader(subscription))
+    another = await waiting_reader(subscription)
+    published = await bus.publish("a", {"n": 1})
+    assert await asyncio.wait_for(another, 5) == published
+
+
+async def test_a_subscription_has_one_reader_at_a_time(bus):
+    subscription = await bus.subscribe(["a"])
+    first = await waiting_reader(subscription)
+    with pytest.raises(RuntimeError, match="one reader at a time"):
+        await subscription.get()
+    await stopped(first)
+
+
 async def test_unsubscribed_streams_stop_delivering(bus):
     subscription = await bus.subscribe(["a"])
     await subscription.close()
