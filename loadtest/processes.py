@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -26,6 +26,15 @@ def free_port() -> int:
 @contextlib.contextmanager
 def uvicorn(app: str, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
     """Serve ``app`` with uvicorn on 127.0.0.1; yields its base URL; stops it on exit."""
+    with uvicorn_process(app, env, workers) as (url, _pid):
+        yield url
+
+
+@contextlib.contextmanager
+def uvicorn_process(
+    app: str, env: dict[str, str] | None = None, workers: int = 1, options: Sequence[str] = ()
+) -> Iterator[tuple[str, int]]:
+    """``uvicorn``, with more command-line ``options``; yields the base URL and the pid."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
     command = [
@@ -42,6 +51,7 @@ def uvicorn(app: str, env: dict[str, str] | None = None, workers: int = 1) -> It
         "--no-access-log",
         "--workers",
         str(workers),
+        *options,
     ]
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log
@@ -59,7 +69,7 @@ def uvicorn(app: str, env: dict[str, str] | None = None, workers: int = 1) -> It
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{app} did not start") from None
                 time.sleep(0.1)  # polling a port that is not open yet: nothing to await
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         try:
@@ -70,7 +80,16 @@ def uvicorn(app: str, env: dict[str, str] | None = None, workers: int = 1) -> It
 
 @contextlib.contextmanager
 def demo_server(transports: str = "websocket", bus: str = "memory") -> Iterator[str]:
-    """The demo on a fresh migrated SQLite database, DEBUG off."""
+    """The demo on a fresh migrated SQLite database, DEBUG off; yields its base URL."""
+    with demo_process(transports, bus) as (url, _pid):
+        yield url
+
+
+@contextlib.contextmanager
+def demo_process(
+    transports: str = "websocket", bus: str = "memory", uvicorn_options: Sequence[str] = ()
+) -> Iterator[tuple[str, int]]:
+    """``demo_server`` with more uvicorn ``options``; yields the base URL and the pid."""
     with tempfile.TemporaryDirectory(prefix="sockpuppet-bench-") as folder:
         env = {
             "DJANGO_SETTINGS_MODULE": "demo.settings",
@@ -86,5 +105,5 @@ def demo_server(transports: str = "websocket", bus: str = "memory") -> Iterator[
             env={**os.environ, **env},
             check=True,
         )
-        with uvicorn("demo.asgi:application", env) as url:
-            yield url
+        with uvicorn_process("demo.asgi:application", env, options=uvicorn_options) as served:
+            yield served

@@ -202,6 +202,17 @@ def test_the_gc_sample_is_what_the_demo_does():
         assert line in demo.splitlines()
 
 
+def test_the_compression_switch_is_uvicorn_s():
+    """The flag the page tells to pass is one uvicorn's command line takes, turning off
+    the option the memory record measured."""
+    from uvicorn.main import main as uvicorn_command
+
+    (line,) = [b for b in blocks("deployment.md", "sh") if "deflate" in b]
+    flag = line.split()[line.split().index("false") - 1]
+    (option,) = [p for p in uvicorn_command.params if flag in p.opts]
+    assert option.name == "ws_per_message_deflate" and option.default is True
+
+
 # --- broadcasting.md -------------------------------------------------------------------------
 
 

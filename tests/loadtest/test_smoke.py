@@ -110,3 +110,26 @@ def test_a_run_stopped_midway_stops_everything_it_started(tmp_path: Path) -> Non
         assert run.wait(60) == 128 + signal.SIGTERM
     left = [pid for pid in started if _alive(pid)]
     assert not left, f"still running after the run ended: {left}"
+
+
+@pytest.mark.timeout(180)
+def test_the_websocket_memory_benchmark_measures_compression_on_and_off() -> None:
+    """``loadtest.websocket_memory``: a browser-like client gets permessage-deflate from
+    uvicorn by default and not with the switch docs/deployment.md gives; a client that
+    offers nothing (as the load test's) never gets it."""
+    command = [
+        sys.executable,
+        "-m",
+        "loadtest.websocket_memory",
+        "--connections",
+        "6",
+        "--warm",
+        "2",
+    ]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=170)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    table = [line for line in finished.stdout.splitlines() if line.startswith("| ")][1:]
+    extensions = {line.split(" | ")[0][2:]: line.split(" | ")[2] for line in table}
+    assert extensions["browser"].startswith("permessage-deflate"), finished.stdout
+    assert extensions["browser, deflate off"] == "none", finished.stdout
+    assert extensions["no offer"] == "none", finished.stdout
