@@ -5,8 +5,8 @@ client's whole cursor after that message (JSON of stream -> position), so a brow
 own ``Last-Event-ID`` resumes exactly. Deliberate choices:
 
 - a first event at once: proxies and the client's transport proof see bytes flow;
-- a data-level heartbeat (``{"type":"heartbeat"}``) every ``HEARTBEAT`` seconds rather
-  than a comment, so the client can tell a live stream from a silent one;
+- a data-level heartbeat (``{"type":"heartbeat"}``) after ``HEARTBEAT`` seconds without
+  a message, rather than a comment, so the client can tell a live stream from a silent one;
 - ``X-Accel-Buffering: no`` and ``Cache-Control: no-store`` (sse-starlette's defaults);
   Django's GZip middleware never sees this response (it is not a Django view);
 - a client too slow to drain its queue gets the stream ended; it resumes by cursor.
@@ -14,6 +14,7 @@ own ``Last-Event-ID`` resumes exactly. Deliberate choices:
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -56,11 +57,9 @@ async def _stream(
     except BusUnavailable as exc:
         await refusal(Refused(503, str(exc)))(scope, receive, send)
         return
-    response = EventSourceResponse(
-        _events(subscription, connection.notices),
-        ping=float(settings.HEARTBEAT),
-        ping_message_factory=lambda: ServerSentEvent(data=HEARTBEAT),
-    )
+    # ping=0: no ping task of sse-starlette's; the events send the heartbeat themselves,
+    # only when the stream is idle (one task fewer per connection, ~4 KiB each).
+    response = EventSourceResponse(_events(subscription, connection.notices), ping=0)
     try:
         await response(scope, receive, send)
     finally:
@@ -84,9 +83,16 @@ async def _events(
     yield ServerSentEvent(data=encode(welcome(cursor)), id=_event_id(cursor), retry=RETRY_MS)
     for notice in notices:
         yield ServerSentEvent(data=encode(notice))
+    heartbeat = float(settings.HEARTBEAT)
     while True:
         try:
-            message = await subscription.get()
+            message = subscription.get_nowait()
+            if message is None:
+                async with asyncio.timeout(heartbeat):
+                    message = await subscription.get()
+        except TimeoutError:
+            yield ServerSentEvent(data=HEARTBEAT)
+            continue
         except SlowConsumer:
             return
         await follow_subscribed(subscription, message)
