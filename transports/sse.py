@@ -21,24 +21,30 @@ from typing import Any
 
 from sse_starlette.event import ServerSentEvent
 from sse_starlette.sse import EventSourceResponse
-from starlette.requests import Request
 
 from sockpuppet.bus import BusUnavailable, Message, SlowConsumer, Subscription, get_bus
 from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from transports import send
-from transports.common import Refused, follow_subscribed, occupancy, open_http, refusal
+from transports.common import (
+    Refused,
+    follow_subscribed,
+    header,
+    occupancy,
+    open_http,
+    query,
+    refusal,
+)
 
 HEARTBEAT = encode({"type": "heartbeat"})
 RETRY_MS = 1000
 
 
 async def sse_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    request = Request(scope, receive)
     try:
         connection = await open_http(scope, "sse")
-        cursor = _cursor(request)
+        cursor = _cursor(scope)
         occupancy.enter(connection)
     except Refused as exc:
         await refusal(exc)(scope, receive, send)
@@ -66,12 +72,10 @@ async def _stream(
         await subscription.close()
 
 
-def _cursor(request: Request) -> dict[str, int]:
+def _cursor(scope: dict[str, Any]) -> dict[str, int]:
     """``Last-Event-ID`` (set by the browser on its own reconnects) wins over ``since``."""
     try:
-        return parse_cursor(
-            request.headers.get("last-event-id") or request.query_params.get("since")
-        )
+        return parse_cursor(header(scope, b"last-event-id") or query(scope).get("since"))
     except ProtocolError as exc:
         raise Refused(400, str(exc)) from None
 
