@@ -48,7 +48,8 @@ class Subscription:
         self.origin: dict[str, int] = {}
         # A deque and at most one waiting reader, not an asyncio.Queue: thousands of idle
         # subscriptions per process, and a Queue holds three deques and an Event (~2 KB).
-        self._queue: deque[Message | None] = deque()
+        # The deque exists only while it holds messages (an empty one is ~0.7 KB).
+        self._queue: deque[Message | None] | None = None
         self._reader: asyncio.Future[None] | None = None
         self._max_queue = max_queue
         self.overflowed = False
@@ -72,7 +73,11 @@ class Subscription:
         return self._take() if self._queue else None
 
     def _take(self) -> Message:
-        message = self._queue.popleft()
+        queue = self._queue
+        assert queue, "nothing to take"
+        message = queue.popleft()
+        if not queue:
+            self._queue = None
         if message is None:
             raise SlowConsumer("the connection fell too far behind")
         return message
@@ -80,6 +85,8 @@ class Subscription:
     def put(self, message: Message) -> None:
         if self.overflowed:
             return
+        if self._queue is None:
+            self._queue = deque()
         if len(self._queue) >= self._max_queue:
             self.overflowed = True
             self._queue.append(None)
