@@ -205,16 +205,24 @@ def main() -> None:
     options = parser.parse_args()
     results = {t: measure(t, options.clicks, options.rounds) for t in options.transports.split(",")}
     text = report(results, "python -m loadtest.browser_latency " + " ".join(sys.argv[1:]))
+    publish(text, "browser-latency", options.record)
+
+
+def publish(text: str, name: str, record: bool) -> None:
+    """Print a benchmark's table; with ``record``, also write it to
+    ``loadtest/results/<date>-<name>.md`` (``-2``, ``-3``… after a record of the day)."""
     print(text)
-    if options.record:
-        RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / f"{datetime.date.today().isoformat()}-browser-latency.md"
-        runs = 1
-        while path.exists():  # never over an earlier record of the day
-            runs += 1
-            path = RESULTS / f"{datetime.date.today().isoformat()}-browser-latency-{runs}.md"
-        path.write_text(text)
-        print(f"written to {path}")
+    if not record:
+        return
+    RESULTS.mkdir(exist_ok=True)
+    today = datetime.date.today().isoformat()
+    path = RESULTS / f"{today}-{name}.md"
+    runs = 1
+    while path.exists():  # never over an earlier record of the day
+        runs += 1
+        path = RESULTS / f"{today}-{name}-{runs}.md"
+    path.write_text(text)
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from loadtest import procstat, stack
-from loadtest.browser_latency import RESULTS, _commit
+from loadtest.browser_latency import _commit, publish
 from loadtest.processes import demo_process
 
 SETTLE = 2.0  # seconds for the last handshakes' garbage to go, before RSS is read
@@ -167,11 +167,7 @@ def main() -> None:
     stack.raise_open_files()
     rows = measure(options.connections, options.warm)
     text = report(rows, "python -m loadtest.websocket_memory " + " ".join(sys.argv[1:]))
-    print(text)
-    if options.record:
-        path = RESULTS / f"{datetime.date.today().isoformat()}-websocket-memory.md"
-        path.write_text(text)
-        print(f"written to {path}")
+    publish(text, "websocket-memory", options.record)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,17 @@
  * the focused text-like control keeps its live value, focus and caret (it takes every
  * other new attribute). The HTML is parsed in a <template>, so table parts and other
  * context-sensitive fragments parse as they would in place.
+ *
+ * A subtree whose new HTML equals what the page shows is skipped whole (a native
+ * `isEqualNode` instead of morphdom's walk): a page morph re-renders the whole body, and
+ * most of it is the same. Form controls are never skipped: morphdom puts their live value,
+ * checked and selected state back to the server's, which equal markup does not show.
  */
 
 import morphdom from "morphdom"
 import { PERMANENT_ATTRIBUTE } from "./reflex.js"
 
+const FORM_CONTROLS = "input,textarea,select,option"
 const NOT_TEXT_LIKE = new Set(["checkbox", "radio", "submit", "button", "reset", "image", "file", "hidden"])
 
 /** Morphs `target` into `html` (see the `morph` operation in docs/protocol.md). */
@@ -73,9 +79,13 @@ function morphOptions(document, permanent) {
         copyAttributesExceptValue(from, to)
         return false
       }
-      return true
+      return !unchanged(from, to)
     },
   }
+}
+
+function unchanged(from, to) {
+  return from.isEqualNode(to) && !from.matches(FORM_CONTROLS) && !from.querySelector(FORM_CONTROLS)
 }
 
 export function isTextLike(element) {

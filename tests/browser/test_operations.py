@@ -222,6 +222,32 @@ def test_morph_leaves_permanent_elements_and_the_focused_field_alone(tab: Tab) -
     expect(page.locator("#custom")).to_have_text("custom")
 
 
+def test_morph_to_unchanged_markup_still_puts_fields_back_to_the_server_s_values(
+    tab: Tab,
+) -> None:
+    """The client skips subtrees whose markup did not change, but never form controls: what
+    the user typed or ticked is not in the markup, and the server's render wins."""
+    page = tab.page
+    html = (
+        '<div id="form"><p id="label">same</p><div><input id="name" value="server">'
+        '<input id="agree" type="checkbox"><select id="size"><option>s</option>'
+        "<option selected>m</option></select></div></div>"
+    )
+    tab.stage(html)
+    page.locator("#name").fill("typed")
+    page.locator("#agree").check()
+    page.locator("#size").select_option("s")
+    page.evaluate("document.activeElement.blur()")
+    page.evaluate("document.getElementById('label').mark = 'same node'")
+
+    tab.apply(call("morph", "#form", html))
+
+    expect(page.locator("#name")).to_have_value("server")
+    expect(page.locator("#agree")).not_to_be_checked()
+    expect(page.locator("#size")).to_have_value("m")
+    assert page.evaluate("document.getElementById('label').mark") == "same node"
+
+
 # --- content ---------------------------------------------------------------------------------
 
 

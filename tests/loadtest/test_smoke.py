@@ -133,3 +133,18 @@ def test_the_websocket_memory_benchmark_measures_compression_on_and_off() -> Non
     assert extensions["browser"].startswith("permessage-deflate"), finished.stdout
     assert extensions["browser, deflate off"] == "none", finished.stdout
     assert extensions["no offer"] == "none", finished.stdout
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(180)
+def test_the_morph_benchmark_times_both_morphers_on_both_pages() -> None:
+    """``loadtest.morph_cost`` bundles the client's morph beside morphdom, and times both on
+    the demo page and the enlarged one; a morph that broke the page would fail it."""
+    command = [sys.executable, "-m", "loadtest.morph_cost", "--samples", "2", "--batch", "2"]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=170)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    rows = [line.split(" | ") for line in finished.stdout.splitlines() if line.startswith("| ")]
+    measured = {(row[0][2:], row[2]) for row in rows[1:]}
+    assert measured == {
+        (page, name) for page in ("small", "large") for name in ("morphdom", "sockpuppet")
+    }, finished.stdout
