@@ -7,7 +7,8 @@ Then, by tag:
 
 - ``reflex``: fires reflexes at the demo, one at a time: ``page`` (the counter's +1,
   a page morph), ``selector`` (a blank todo: the form re-rendered alone), ``nothing``
-  (the playground's quiet tally). Each round trip, send -> the answer with its reflex id,
+  (the playground's quiet tally: a session write, no morph), ``noop`` (the playground's
+  ping: no state, no render, no morph: the framework's floor). Each round trip, send -> the answer with its reflex id,
   is a Locust request: type = transport, name = morph kind; an ``error`` answer, a wrong
   answer or no answer within ``LOADTEST_TIMEOUT`` is a failure.
 - ``broadcast``: listens. Each ``dispatch_event("bench", detail={"t": ...})`` broadcast
@@ -59,6 +60,7 @@ REFLEXES: dict[str, tuple[str, str, dict[str, Any], str, str | None]] = {
     ),
     "selector": ("/todos/", "TodoReflex#add", {"formData": "title="}, "operations", "selector"),
     "nothing": ("/playground/", "PlaygroundReflex#tally_quietly", {}, "nothing", None),
+    "noop": ("/playground/", "PlaygroundReflex#ping", {}, "nothing", None),
 }
 MORPHS = [m.strip() for m in os.environ.get("LOADTEST_MORPHS", "page,selector,nothing").split(",")]
 _hosts = itertools.count(os.getpid())

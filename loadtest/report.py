@@ -14,7 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-REFLEX_KINDS = ("page", "selector", "nothing")
+REFLEX_KINDS = ("page", "selector", "nothing", "noop")
 
 
 @dataclass

@@ -57,7 +57,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     add("--processes", type=int, default=1, help="Locust processes (--processes of locust)")
     add("--transports", default="websocket,sse,longpoll")
     add("--scenario", choices=sorted(TAGS), default="reflex")
-    add("--morphs", default="page,selector,nothing", help="reflex kinds users pick from")
+    add(
+        "--morphs",
+        default="page,selector,nothing",
+        help="reflex kinds users pick from (page, selector, nothing, noop)",
+    )
     add("--wait", type=float, default=0.5, help="mean seconds between a user's reflexes")
     add("--interval", type=float, default=1.0, help="seconds between broadcasts")
     add("--timeout", type=float, default=30.0, help="seconds a reflex may take")

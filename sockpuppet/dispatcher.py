@@ -16,8 +16,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import sync_to_async
-
 from sockpuppet import cookies, protocol, runner, streams
 from sockpuppet.bus import Bus, BusUnavailable
 from sockpuppet.conf import settings
@@ -172,7 +170,7 @@ class Dispatcher:
 
     async def _answer(self, message: ReflexMessage) -> None:
         started = time.perf_counter()
-        run = sync_to_async(runner.run, thread_sensitive=False, executor=runner.executor())
+        run = runner.in_thread()
         try:
             async with asyncio.timeout(settings.REFLEX_TIMEOUT):  # no task, as wait_for makes
                 answer = await run(self.connection, message)

@@ -11,10 +11,11 @@ import inspect
 import logging
 import os
 import traceback
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings as django_settings
 from django.db import close_old_connections
 from django.http import HttpResponse, QueryDict
@@ -33,6 +34,7 @@ logger = logging.getLogger("sockpuppet")
 
 _handler: ReflexHandler | None = None
 _executor: ThreadPoolExecutor | None = None
+_in_thread: Callable[[Connection, ReflexMessage], Awaitable[dict[str, Any]]] | None = None
 
 
 def executor() -> ThreadPoolExecutor:
@@ -46,6 +48,15 @@ def executor() -> ThreadPoolExecutor:
             thread_name_prefix="sockpuppet-reflex",
         )
     return _executor
+
+
+def in_thread() -> Callable[[Connection, ReflexMessage], Awaitable[dict[str, Any]]]:
+    """``run`` as a coroutine function on the reflex threads; made once (asgiref's wrapper
+    costs more to build than to call)."""
+    global _in_thread
+    if _in_thread is None:
+        _in_thread = sync_to_async(run, thread_sensitive=False, executor=executor())
+    return _in_thread
 
 
 def get_handler() -> ReflexHandler:

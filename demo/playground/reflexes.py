@@ -19,6 +19,11 @@ class PlaygroundReflex(Reflex):
         self.session["quiet"] = self.session.get("quiet", 0) + 1
         self.morph_nothing()
 
+    def ping(self) -> None:
+        """Changes nothing and answers nothing: the page times the round trip (the
+        framework's floor: middleware, dispatch and transport, no state, no render)."""
+        self.morph_nothing()
+
     def explode(self) -> None:
         raise RuntimeError("Kaboom! This reflex failed on purpose.")
 

@@ -203,6 +203,20 @@ def test_nothing_morph_changes_state_but_not_the_page(open_page: Open) -> None:
     assert renders(page) == before + 1
 
 
+def test_ping_shows_the_round_trip_and_changes_nothing(open_page: Open) -> None:
+    page = open_page("/playground/")
+    before = renders(page)
+    mark(page, "#ping")
+
+    page.locator("#ping-server").click()
+
+    expect(page.locator("#round-trip")).to_have_text(re.compile(r"^\d+\.\d ms$"))
+    assert has_mark(page, "#ping"), "a ping morphs nothing"
+    page.locator("#refresh").click()
+    expect(page.locator("#renders")).to_have_text(str(before + 1))
+    expect(page.locator("#quiet-count")).to_have_text("0")
+
+
 @pytest.mark.allow_page_errors
 def test_an_exception_in_a_reflex_is_shown(open_page: Open, page_problems: PageProblems) -> None:
     page = open_page("/playground/")

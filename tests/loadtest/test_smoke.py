@@ -30,6 +30,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--users", "6", "--spawn-rate", "6", "--duration", "6s", "--workers", "1",
         "--transports", ",".join(TRANSPORTS), "--scenario", "mixed",
         "--wait", "0.2", "--interval", "0.3", "--timeout", "10", "--out", str(out),
+        "--morphs", "page,selector,nothing,noop",
     ]  # fmt: skip
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=100)
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -50,9 +51,11 @@ def test_every_transport_answers_reflexes_without_failures(run: Path) -> None:
         reflexes = [
             r
             for r in stats
-            if r["Type"] == transport and r["Name"] in ("page", "selector", "nothing")
+            if r["Type"] == transport and r["Name"] in ("page", "selector", "nothing", "noop")
         ]
         assert sum(int(r["Request Count"]) for r in reflexes) > 0, f"no reflex on {transport}"
+    kinds = {r["Name"] for r in stats}
+    assert {"page", "selector", "nothing", "noop"} <= kinds, f"kinds run: {sorted(kinds)}"
 
 
 @pytest.mark.timeout(120)

@@ -1,5 +1,5 @@
 // The demo's own page behaviour: starting the client with the transport the switcher chose,
-// the transport badge, error toasts, the playground's event log and its numbered clicks, and
+// the transport badge, error toasts, the playground's event log, numbered clicks and ping, and
 // clearing the todo form after a successful add. Plain DOM events, no framework.
 (() => {
   "use strict";
@@ -88,6 +88,19 @@
     if (el instanceof HTMLElement && el.hasAttribute("data-demo-sequence")) {
       el.dataset.seq = String(Number(el.dataset.seq || "0") + 1);
     }
+  });
+
+  // The playground's Ping: the time from a reflex's start to its (empty) answer.
+  const pings = new Map();
+  document.addEventListener("sockpuppet:before", (event) => {
+    if (event.detail && event.detail.target === "PlaygroundReflex#ping") pings.set(event.detail.reflexId, performance.now());
+  });
+  document.addEventListener("sockpuppet:nothing", (event) => {
+    const started = event.detail && pings.get(event.detail.reflexId);
+    if (started === undefined) return;
+    pings.delete(event.detail.reflexId);
+    const output = document.getElementById("round-trip");
+    if (output) output.textContent = `${(performance.now() - started).toFixed(1)} ms`;
   });
 
   // The transport switcher: ?transport=websocket|sse|longpoll forces one transport for this
