@@ -5,8 +5,11 @@ of the (shared) machine hits both alike:
 
 - baseline: the same round trip on the same transport against a bare ASGI app under the
   same uvicorn (``loadtest/echo_app.py``): the floor any framework on it stands on;
+- ping: a click on the playground's Ping until its ``sockpuppet:nothing`` event: a reflex
+  that changes nothing and answers nothing, so the framework's own cost per reflex on
+  that transport (client message, token, dispatcher, middleware, the hop to a thread);
 - reflex: a click on the demo counter's +1 until the morphed count shows in the DOM
-  (client message building, transport, Django's middleware and view, lxml, morphdom).
+  (all of the above plus the session's load and save, the view, lxml, morphdom).
 
     .venv/bin/python -m loadtest.browser_latency --clicks 300
 
@@ -111,6 +114,28 @@ CLICK_JS = """async ([button, output, n]) => {
 }"""
 
 
+PING_JS = """async ([button, n]) => {
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const answered = new Promise((ok, fail) => {
+      const done = (event) => {
+        if (event.detail && event.detail.target === "PlaygroundReflex#ping") {
+          document.removeEventListener("sockpuppet:nothing", done);
+          ok();
+        }
+      };
+      document.addEventListener("sockpuppet:nothing", done);
+      setTimeout(() => fail(new Error("ping " + i + ": no answer within 10 s")), 10000);
+    });
+    const t0 = performance.now();
+    document.querySelector(button).click();
+    await answered;
+    times.push(performance.now() - t0);
+  }
+  return times;
+}"""
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -121,9 +146,10 @@ def summary(name: str, values: list[float]) -> str:
     return f"| {name} | {len(values)} | {p50:.2f} | {p90:.2f} | {p99:.2f} | {statistics.mean(values):.2f} |"
 
 
-def measure(transport: str, clicks: int, rounds: int) -> tuple[list[float], list[float]]:
-    """Baseline and reflex round trips on one transport, interleaved in ``rounds``."""
+def measure(transport: str, clicks: int, rounds: int) -> dict[str, list[float]]:
+    """Baseline, ping and reflex round trips on one transport, interleaved in ``rounds``."""
     baseline: list[float] = []
+    ping: list[float] = []
     reflex: list[float] = []
     per_round = max(1, clicks // rounds)
     with (
@@ -136,19 +162,24 @@ def measure(transport: str, clicks: int, rounds: int) -> tuple[list[float], list
         bare.goto(echo_url + "/")
         demo = browser.new_page()
         demo.goto(demo_url + "/")
-        demo.wait_for_function(
-            f"window.Sockpuppet && window.Sockpuppet.transport === {transport!r}"
-        )
-        bare.evaluate(BASELINE_JS[transport], [echo_url, 20])  # warm up both
+        playground = browser.new_page()
+        playground.goto(demo_url + "/playground/")
+        for page in (demo, playground):
+            page.wait_for_function(
+                f"window.Sockpuppet && window.Sockpuppet.transport === {transport!r}"
+            )
+        bare.evaluate(BASELINE_JS[transport], [echo_url, 20])  # warm up all three
+        playground.evaluate(PING_JS, ["#ping-server", 20])
         demo.evaluate(CLICK_JS, ["#increment", "#count", 20])
         for _ in range(rounds):
             baseline += bare.evaluate(BASELINE_JS[transport], [echo_url, per_round])
+            ping += playground.evaluate(PING_JS, ["#ping-server", per_round])
             reflex += demo.evaluate(CLICK_JS, ["#increment", "#count", per_round])
         browser.close()
-    return baseline, reflex
+    return {"baseline": baseline, "ping": ping, "reflex": reflex}
 
 
-def report(results: dict[str, tuple[list[float], list[float]]], command: str) -> str:
+def report(results: dict[str, dict[str, list[float]]], command: str) -> str:
     chromium = subprocess.run(
         [CHROMIUM, "--version"], capture_output=True, text=True
     ).stdout.strip()
@@ -164,20 +195,29 @@ def report(results: dict[str, tuple[list[float], list[float]]], command: str) ->
         "",
         "Milliseconds from `performance.now()` inside Chromium. Baseline: the same round trip on the "
         "same transport against a bare ASGI app (`loadtest/echo_app.py`) under the same uvicorn, "
-        "interleaved with the reflex clicks in the same run. Reflex: a click on the demo counter's "
-        "+1 until the morphed count is in the DOM (page morph: Django middleware, view, template, "
-        "lxml, morphdom).",
+        "interleaved with the reflex clicks in the same run. Ping: a click on the playground's Ping "
+        "until its `sockpuppet:nothing` event (a reflex with no state and no morph: the framework's "
+        "own cost). Reflex: a click on the demo counter's +1 until the morphed count is in the DOM "
+        "(page morph: Django middleware, the session's load and save, view, template, lxml, "
+        "morphdom).",
         "",
         "| transport | what | samples | p50 | p90 | p99 | mean |",
         "|---|---|---|---|---|---|---|",
     ]
-    for transport, (baseline, reflex) in results.items():
-        lines.append(summary(f"{transport} | bare ASGI baseline", baseline))
-        lines.append(summary(f"{transport} | reflex click -> DOM", reflex))
-    lines += ["", "| transport | reflex p50 minus baseline p50 (goal: within 3 ms) |", "|---|---|"]
-    for transport, (baseline, reflex) in results.items():
+    for transport, runs in results.items():
+        lines.append(summary(f"{transport} | bare ASGI baseline", runs["baseline"]))
+        lines.append(summary(f"{transport} | ping (no state, no morph)", runs["ping"]))
+        lines.append(summary(f"{transport} | reflex click -> DOM", runs["reflex"]))
+    lines += [
+        "",
+        "| transport | ping p50 minus baseline p50 | reflex p50 minus baseline p50 (goal: within 3 ms) |",
+        "|---|---|---|",
+    ]
+    for transport, runs in results.items():
+        floor = percentile(runs["baseline"], 50)
         lines.append(
-            f"| {transport} | {percentile(reflex, 50) - percentile(baseline, 50):+.2f} ms |"
+            f"| {transport} | {percentile(runs['ping'], 50) - floor:+.2f} ms "
+            f"| {percentile(runs['reflex'], 50) - floor:+.2f} ms |"
         )
     return "\n".join([*lines, ""])
 

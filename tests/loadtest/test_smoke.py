@@ -151,3 +151,22 @@ def test_the_morph_benchmark_times_both_morphers_on_both_pages() -> None:
     assert measured == {
         (page, name) for page in ("small", "large") for name in ("morphdom", "sockpuppet")
     }, finished.stdout
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(240)
+def test_the_browser_latency_benchmark_times_baseline_ping_and_click_on_every_transport() -> None:
+    """``loadtest.browser_latency`` drives the demo in Chromium beside the bare ASGI app:
+    every transport gets its three rows and its two differences from the baseline."""
+    command = [sys.executable, "-m", "loadtest.browser_latency", "--clicks", "4", "--rounds", "2"]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=230)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    rows = [line.split(" | ") for line in finished.stdout.splitlines() if line.startswith("| ")]
+    samples = {(row[0][2:], row[1]): row[2] for row in rows if len(row) == 7 and row[2].isdigit()}
+    assert samples == {
+        (transport, what): "4"
+        for transport in ("websocket", "sse", "longpoll")
+        for what in ("bare ASGI baseline", "ping (no state, no morph)", "reflex click -> DOM")
+    }, finished.stdout
+    differences = [row for row in rows if len(row) == 3 and row[1].endswith(" ms")]
+    assert [row[0][2:] for row in differences] == ["websocket", "sse", "longpoll"], finished.stdout
