@@ -13,7 +13,8 @@ of the (shared) machine hits both alike:
 
     .venv/bin/python -m loadtest.browser_latency --clicks 300
 
-prints a Markdown table and, with ``--record``, writes it to ``loadtest/results/``.
+starts each round trip as the last one ends (``--gap 50``: 50 ms of quiet before each, as
+between a person's clicks), prints a Markdown table and, with ``--record``, writes it to ``loadtest/results/``.
 """
 
 from __future__ import annotations
@@ -42,11 +43,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 # The baselines: the same round trip, on each transport, against loadtest/echo_app.py.
 BASELINE_JS = {
-    "websocket": """async ([base, n]) => {
+    "websocket": """async ([base, n, gap]) => {
   const ws = new WebSocket(base.replace("http", "ws") + "/echo");
   await new Promise((ok, fail) => { ws.onopen = ok; ws.onerror = fail; });
   const times = [];
   for (let i = 0; i < n; i++) {
+    if (gap) await new Promise((ok) => setTimeout(ok, gap));
     const t0 = performance.now();
     const back = new Promise((ok) => { ws.onmessage = ok; });
     ws.send(JSON.stringify({type: "ping", id: String(i)}));
@@ -56,7 +58,7 @@ BASELINE_JS = {
   ws.close();
   return times;
 }""",
-    "sse": """async ([base, n]) => {
+    "sse": """async ([base, n, gap]) => {
   const id = Math.random().toString(36).slice(2);
   const events = new EventSource(base + "/sse?id=" + id);
   let arrived = null;
@@ -64,6 +66,7 @@ BASELINE_JS = {
   await new Promise((ok) => { events.onopen = ok; });
   const times = [];
   for (let i = 0; i < n; i++) {
+    if (gap) await new Promise((ok) => setTimeout(ok, gap));
     const t0 = performance.now();
     const back = new Promise((ok) => { arrived = ok; });
     await fetch(base + "/send?id=" + id, {method: "POST", body: JSON.stringify({type: "ping", id: String(i)})});
@@ -73,7 +76,7 @@ BASELINE_JS = {
   events.close();
   return times;
 }""",
-    "longpoll": """async ([base, n]) => {
+    "longpoll": """async ([base, n, gap]) => {
   const id = Math.random().toString(36).slice(2);
   const times = [];
   // The last poll is aborted: left held, it would keep one of the browser's six
@@ -82,6 +85,7 @@ BASELINE_JS = {
   const poll = () => fetch(base + "/poll?id=" + id, {signal: held.signal}).then((r) => r.json());
   let polled = poll();
   for (let i = 0; i < n; i++) {
+    if (gap) await new Promise((ok) => setTimeout(ok, gap));
     const t0 = performance.now();
     await fetch(base + "/send?id=" + id, {method: "POST", body: JSON.stringify({type: "ping", id: String(i)})});
     await polled;
@@ -94,7 +98,7 @@ BASELINE_JS = {
 }""",
 }
 
-CLICK_JS = """async ([button, output, n]) => {
+CLICK_JS = """async ([button, output, n, gap]) => {
   const times = [];
   for (let i = 0; i < n; i++) {
     const before = document.querySelector(output).textContent;
@@ -105,6 +109,7 @@ CLICK_JS = """async ([button, output, n]) => {
       observer.observe(document.body, {childList: true, subtree: true, characterData: true});
       setTimeout(() => fail(new Error("click " + i + ": no morph within 10 s")), 10000);
     });
+    if (gap) await new Promise((ok) => setTimeout(ok, gap));
     const t0 = performance.now();
     document.querySelector(button).click();
     await changed;
@@ -114,7 +119,7 @@ CLICK_JS = """async ([button, output, n]) => {
 }"""
 
 
-PING_JS = """async ([button, n]) => {
+PING_JS = """async ([button, n, gap]) => {
   const times = [];
   for (let i = 0; i < n; i++) {
     const answered = new Promise((ok, fail) => {
@@ -127,6 +132,7 @@ PING_JS = """async ([button, n]) => {
       document.addEventListener("sockpuppet:nothing", done);
       setTimeout(() => fail(new Error("ping " + i + ": no answer within 10 s")), 10000);
     });
+    if (gap) await new Promise((ok) => setTimeout(ok, gap));
     const t0 = performance.now();
     document.querySelector(button).click();
     await answered;
@@ -146,8 +152,9 @@ def summary(name: str, values: list[float]) -> str:
     return f"| {name} | {len(values)} | {p50:.2f} | {p90:.2f} | {p99:.2f} | {statistics.mean(values):.2f} |"
 
 
-def measure(transport: str, clicks: int, rounds: int) -> dict[str, list[float]]:
-    """Baseline, ping and reflex round trips on one transport, interleaved in ``rounds``."""
+def measure(transport: str, clicks: int, rounds: int, gap: float = 0) -> dict[str, list[float]]:
+    """Baseline, ping and reflex round trips on one transport, interleaved in ``rounds``;
+    each round trip starts ``gap`` ms after the last one ended (0: back to back)."""
     baseline: list[float] = []
     ping: list[float] = []
     reflex: list[float] = []
@@ -168,18 +175,18 @@ def measure(transport: str, clicks: int, rounds: int) -> dict[str, list[float]]:
             page.wait_for_function(
                 f"window.Sockpuppet && window.Sockpuppet.transport === {transport!r}"
             )
-        bare.evaluate(BASELINE_JS[transport], [echo_url, 20])  # warm up all three
-        playground.evaluate(PING_JS, ["#ping-server", 20])
-        demo.evaluate(CLICK_JS, ["#increment", "#count", 20])
+        bare.evaluate(BASELINE_JS[transport], [echo_url, 20, gap])  # warm up all three
+        playground.evaluate(PING_JS, ["#ping-server", 20, gap])
+        demo.evaluate(CLICK_JS, ["#increment", "#count", 20, gap])
         for _ in range(rounds):
-            baseline += bare.evaluate(BASELINE_JS[transport], [echo_url, per_round])
-            ping += playground.evaluate(PING_JS, ["#ping-server", per_round])
-            reflex += demo.evaluate(CLICK_JS, ["#increment", "#count", per_round])
+            baseline += bare.evaluate(BASELINE_JS[transport], [echo_url, per_round, gap])
+            ping += playground.evaluate(PING_JS, ["#ping-server", per_round, gap])
+            reflex += demo.evaluate(CLICK_JS, ["#increment", "#count", per_round, gap])
         browser.close()
     return {"baseline": baseline, "ping": ping, "reflex": reflex}
 
 
-def report(results: dict[str, dict[str, list[float]]], command: str) -> str:
+def report(results: dict[str, dict[str, list[float]]], command: str, gap: float = 0) -> str:
     chromium = subprocess.run(
         [CHROMIUM, "--version"], capture_output=True, text=True
     ).stdout.strip()
@@ -199,7 +206,12 @@ def report(results: dict[str, dict[str, list[float]]], command: str) -> str:
         "until its `sockpuppet:nothing` event (a reflex with no state and no morph: the framework's "
         "own cost). Reflex: a click on the demo counter's +1 until the morphed count is in the DOM "
         "(page morph: Django middleware, the session's load and save, view, template, lxml, "
-        "morphdom).",
+        "morphdom). "
+        + (
+            f"Each round trip starts {gap:g} ms after the last one ended."
+            if gap
+            else "Each round trip starts as the last one ends (back to back)."
+        ),
         "",
         "| transport | what | samples | p50 | p90 | p99 | mean |",
         "|---|---|---|---|---|---|---|",
@@ -240,11 +252,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds")
     parser.add_argument("--transports", default="websocket,sse,longpoll")
     parser.add_argument(
+        "--gap",
+        type=float,
+        default=0,
+        help="ms of quiet before each round trip (a person's clicks are never back to back; "
+        "0 starts each one as the last ends)",
+    )
+    parser.add_argument(
         "--record", action="store_true", help="write the table to loadtest/results/"
     )
     options = parser.parse_args()
-    results = {t: measure(t, options.clicks, options.rounds) for t in options.transports.split(",")}
-    text = report(results, "python -m loadtest.browser_latency " + " ".join(sys.argv[1:]))
+    results = {
+        t: measure(t, options.clicks, options.rounds, options.gap)
+        for t in options.transports.split(",")
+    }
+    text = report(
+        results, "python -m loadtest.browser_latency " + " ".join(sys.argv[1:]), options.gap
+    )
     publish(text, "browser-latency", options.record)
 
 

@@ -158,7 +158,10 @@ def test_the_morph_benchmark_times_both_morphers_on_both_pages() -> None:
 def test_the_browser_latency_benchmark_times_baseline_ping_and_click_on_every_transport() -> None:
     """``loadtest.browser_latency`` drives the demo in Chromium beside the bare ASGI app:
     every transport gets its three rows and its two differences from the baseline."""
-    command = [sys.executable, "-m", "loadtest.browser_latency", "--clicks", "4", "--rounds", "2"]
+    command = [
+        *(sys.executable, "-m", "loadtest.browser_latency"),
+        *("--clicks", "4", "--rounds", "2", "--gap", "5"),
+    ]
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=230)
     assert finished.returncode == 0, finished.stderr[-3000:]
     rows = [line.split(" | ") for line in finished.stdout.splitlines() if line.startswith("| ")]
@@ -170,3 +173,4 @@ def test_the_browser_latency_benchmark_times_baseline_ping_and_click_on_every_tr
     }, finished.stdout
     differences = [row for row in rows if len(row) == 3 and row[1].endswith(" ms")]
     assert [row[0][2:] for row in differences] == ["websocket", "sse", "longpoll"], finished.stdout
+    assert "Each round trip starts 5 ms after the last one ended." in finished.stdout
