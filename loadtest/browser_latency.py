@@ -14,22 +14,27 @@ of the (shared) machine hits both alike:
     .venv/bin/python -m loadtest.browser_latency --clicks 300
 
 starts each round trip as the last one ends (``--gap 50``: 50 ms of quiet before each, as
-between a person's clicks), prints a Markdown table and, with ``--record``, writes it to ``loadtest/results/``.
+between a person's clicks; ``--bus redis``: the demo on the Redis bus, as a deployment of
+several processes runs), prints a Markdown table and, with ``--record``, writes it to
+``loadtest/results/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 from loadtest.processes import demo_server, uvicorn
+from tests.support.redis import RedisServer
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -152,16 +157,19 @@ def summary(name: str, values: list[float]) -> str:
     return f"| {name} | {len(values)} | {p50:.2f} | {p90:.2f} | {p99:.2f} | {statistics.mean(values):.2f} |"
 
 
-def measure(transport: str, clicks: int, rounds: int, gap: float = 0) -> dict[str, list[float]]:
+def measure(
+    transport: str, clicks: int, rounds: int, gap: float = 0, bus: str = "memory"
+) -> dict[str, list[float]]:
     """Baseline, ping and reflex round trips on one transport, interleaved in ``rounds``;
-    each round trip starts ``gap`` ms after the last one ended (0: back to back)."""
+    each round trip starts ``gap`` ms after the last one ended (0: back to back). ``bus``:
+    the demo's ``SOCKPUPPET["BUS"]`` (``memory`` or a Redis URL)."""
     baseline: list[float] = []
     ping: list[float] = []
     reflex: list[float] = []
     per_round = max(1, clicks // rounds)
     with (
         uvicorn("loadtest.echo_app:app") as echo_url,
-        demo_server(transport) as demo_url,
+        demo_server(transport, bus) as demo_url,
         sync_playwright() as pw,
     ):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -186,7 +194,9 @@ def measure(transport: str, clicks: int, rounds: int, gap: float = 0) -> dict[st
     return {"baseline": baseline, "ping": ping, "reflex": reflex}
 
 
-def report(results: dict[str, dict[str, list[float]]], command: str, gap: float = 0) -> str:
+def report(
+    results: dict[str, dict[str, list[float]]], command: str, gap: float = 0, bus: str = "memory"
+) -> str:
     chromium = subprocess.run(
         [CHROMIUM, "--version"], capture_output=True, text=True
     ).stdout.strip()
@@ -197,7 +207,7 @@ def report(results: dict[str, dict[str, list[float]]], command: str, gap: float 
         f"Command: `{command}`",
         "",
         f"Machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, {chromium}; "
-        "uvicorn, one process, memory bus, DEBUG off, the demo's SQLite database sessions "
+        f"uvicorn, one process, {bus} bus, DEBUG off, the demo's SQLite database sessions "
         f"(demo/settings.py). Code at `{_commit()}`.",
         "",
         "Milliseconds from `performance.now()` inside Chromium. Baseline: the same round trip on the "
@@ -259,16 +269,28 @@ def main() -> None:
         "0 starts each one as the last ends)",
     )
     parser.add_argument(
+        "--bus",
+        choices=["memory", "redis"],
+        default="memory",
+        help="the demo's bus (redis: a redis-server of its own on a free port, one process)",
+    )
+    parser.add_argument(
         "--record", action="store_true", help="write the table to loadtest/results/"
     )
     options = parser.parse_args()
-    results = {
-        t: measure(t, options.clicks, options.rounds, options.gap)
-        for t in options.transports.split(",")
-    }
-    text = report(
-        results, "python -m loadtest.browser_latency " + " ".join(sys.argv[1:]), options.gap
-    )
+    with contextlib.ExitStack() as stops:
+        bus = "memory"
+        if options.bus == "redis":
+            folder = stops.enter_context(tempfile.TemporaryDirectory(prefix="sockpuppet-bench-"))
+            redis = RedisServer(Path(folder) / "redis").start()
+            stops.callback(redis.stop)
+            bus = redis.url
+        results = {
+            t: measure(t, options.clicks, options.rounds, options.gap, bus)
+            for t in options.transports.split(",")
+        }
+    command = "python -m loadtest.browser_latency " + " ".join(sys.argv[1:])
+    text = report(results, command, options.gap, options.bus)
     publish(text, "browser-latency", options.record)
 
 
