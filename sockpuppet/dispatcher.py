@@ -183,12 +183,14 @@ class Dispatcher:
                 "reflexId": message["id"],
                 "message": f"{message['target']} did not finish within {settings.REFLEX_TIMEOUT} seconds.",
             }
-        await self._send(answer)
         if self.connection.set_cookies and not self.connection.answers_set_cookies:
+            # Before the answer: a client that navigates on it (a login, then a redirect)
+            # first stores the cookies, or the next page would load without them.
             await self._send(
                 {"type": "cookies", "token": cookies.sign(self.connection.set_cookies)}
             )
             self.connection.set_cookies.clear()
+        await self._send(answer)
         logger.debug(
             "reflex %s -> %s (%s) in %.1f ms over %s",
             message["target"],

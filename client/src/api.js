@@ -17,6 +17,13 @@ import { Streams } from "./streams.js"
 import { TRANSPORTS } from "./transports/index.js"
 import { uuid } from "./uuid.js"
 
+const COOKIES_TIMEOUT_MS = 10_000
+const NAVIGATIONS = ["redirect_to", "reload"]
+
+/** Whether applying `message` leaves the page. */
+const navigates = (message) =>
+  Array.isArray(message.operations) && message.operations.some((op) => op && NAVIGATIONS.includes(op.op))
+
 export function createSockpuppet(window) {
   const { document } = window
   const config = readConfig(document)
@@ -26,6 +33,8 @@ export function createSockpuppet(window) {
   let started = false
   let allowed = null
   let resyncing = false
+  let cookiesPending = 0 // `POST cookies` requests under way
+  let cookiesStored = Promise.resolve() // settles once they all have
 
   const dispatch = (name, detail = {}) => document.dispatchEvent(new CustomEvent(`sockpuppet:${name}`, { detail }))
   const send = (message) => connection.send(message)
@@ -59,7 +68,12 @@ export function createSockpuppet(window) {
 
   function receive(message) {
     if (message.type === "error" && message.refusedStream) streams.refuse(message.refusedStream)
-    if (ANSWERS.includes(message.type)) reflexes.receive(message)
+    if (ANSWERS.includes(message.type)) {
+      // Leaving the page before the cookies a reflex set are stored would load the next
+      // page without them (a login, then a redirect): such an answer waits for them.
+      if (cookiesPending && navigates(message)) cookiesStored.then(() => reflexes.receive(message))
+      else reflexes.receive(message)
+    }
     else if (message.type === "resync") resync(message)
     else if (message.type === "cookies") storeCookies(message.token)
     else if (message.type !== "heartbeat" && message.type !== "subscribed") log.debug("message of unknown type ignored", message)
@@ -68,9 +82,22 @@ export function createSockpuppet(window) {
   /** A reflex changed cookies (a login) over a WebSocket: let the server set them. */
   function storeCookies(token) {
     const url = new URL("cookies", new URL(config.url, window.location.href)).href
-    window
-      .fetch(url, { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token }) })
+    const timeout = window.AbortSignal && window.AbortSignal.timeout
+    cookiesPending += 1
+    const stored = window
+      .fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ token }),
+        signal: timeout ? window.AbortSignal.timeout(COOKIES_TIMEOUT_MS) : undefined,
+      })
+      .then((response) => {
+        if (!response.ok) log.warn(`could not store the cookies a reflex set: HTTP ${response.status}`)
+      })
       .catch((error) => log.warn("could not store the cookies a reflex set", error))
+      .finally(() => (cookiesPending -= 1))
+    cookiesStored = Promise.all([cookiesStored, stored])
   }
 
   /** The server could not replay what was missed: render the whole page again. */

@@ -23,11 +23,13 @@ def cookies_of(client: httpx.AsyncClient) -> dict[str, str]:
 async def test_a_login_in_a_reflex_holds_for_page_loads(app_server, tab, transport):
     async with Link(tab, transport) as link:
         await link.send(tab.reflex("CounterReflex#sign_in", selectors=["#user"]))
+        if transport == "websocket":
+            # Before the answer, so that a client navigating on it stores them first.
+            handoff = await link.receive()
+            assert handoff["type"] == "cookies"
         answer = await link.receive()
         assert answer["operations"][0]["html"] == "alice"
         if transport == "websocket":
-            handoff = await link.receive()
-            assert handoff["type"] == "cookies"
             async with httpx.AsyncClient(base_url=tab.base_url, cookies=tab.cookies) as browser:
                 stored = await browser.post("/sockpuppet/cookies", json={"token": handoff["token"]})
                 assert stored.status_code == 204

@@ -70,6 +70,11 @@ class CounterReflex(TrackedMixin, BaseCounterReflex):
         user, _ = get_user_model().objects.get_or_create(username="alice")
         login(self.request, user)
 
+    def sign_in_and_return(self):
+        """A login form's reflex: log in, then load the page again (the new session)."""
+        self.sign_in()
+        self.redirect("/?signed-in")
+
     def sign_out(self):
         logout(self.request)
 
