@@ -33,7 +33,7 @@ export function createSockpuppet(window) {
   let started = false
   let allowed = null
   let resyncing = false
-  let cookiesPending = 0 // `POST cookies` requests under way
+  let cookiesPending = 0 // `POST cookies` requests under way or waiting their turn
   let cookiesStored = Promise.resolve() // settles once they all have
 
   const dispatch = (name, detail = {}) => document.dispatchEvent(new CustomEvent(`sockpuppet:${name}`, { detail }))
@@ -73,18 +73,26 @@ export function createSockpuppet(window) {
       // page without them (a login, then a redirect): such an answer waits for them.
       if (cookiesPending && navigates(message)) cookiesStored.then(() => reflexes.receive(message))
       else reflexes.receive(message)
-    }
-    else if (message.type === "resync") resync(message)
+    } else if (message.type === "resync") resync(message)
     else if (message.type === "cookies") storeCookies(message.token)
     else if (message.type !== "heartbeat" && message.type !== "subscribed") log.debug("message of unknown type ignored", message)
   }
 
-  /** A reflex changed cookies (a login) over a WebSocket: let the server set them. */
+  /**
+   * A reflex changed cookies (a login, a signed-cookie session) over a WebSocket: let the
+   * server set them. One request at a time, in order: each token carries only what its
+   * reflex changed, and an older answer landing last would put back an older session.
+   */
   function storeCookies(token) {
+    cookiesPending += 1
+    cookiesStored = cookiesStored.then(() => postCookies(token)).finally(() => (cookiesPending -= 1))
+  }
+
+  /** `POST cookies` with `token`; settles (never rejects) once answered, failed or timed out. */
+  function postCookies(token) {
     const url = new URL("cookies", new URL(config.url, window.location.href)).href
     const timeout = window.AbortSignal && window.AbortSignal.timeout
-    cookiesPending += 1
-    const stored = window
+    return window
       .fetch(url, {
         method: "POST",
         credentials: "same-origin",
@@ -96,8 +104,6 @@ export function createSockpuppet(window) {
         if (!response.ok) log.warn(`could not store the cookies a reflex set: HTTP ${response.status}`)
       })
       .catch((error) => log.warn("could not store the cookies a reflex set", error))
-      .finally(() => (cookiesPending -= 1))
-    cookiesStored = Promise.all([cookiesStored, stored])
   }
 
   /** The server could not replay what was missed: render the whole page again. */
