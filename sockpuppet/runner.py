@@ -21,7 +21,7 @@ from django.db import close_old_connections
 from django.http import HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 
-from sockpuppet import fragments, registry
+from sockpuppet import csrf, fragments, registry
 from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
 from sockpuppet.element import Element
@@ -89,6 +89,7 @@ def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
     outcome: dict[str, Any] = {}
 
     def run_inside_middleware() -> bool:
+        outcome["csrf"] = csrf.secret(request)
         reflex = cls(
             request=request,
             element=Element(
@@ -118,6 +119,8 @@ def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
         except Forbid:
             outcome["type"] = "forbidden"
             return False
+        finally:
+            csrf.keep_in_session(request)
         return reflex.morph_kind == "page"
 
     setattr(request, RUN_ATTRIBUTE, run_inside_middleware)
@@ -126,6 +129,20 @@ def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
     error = getattr(request, "sockpuppet_error", None)
     if isinstance(error, registry.TargetError):
         raise error
+    answer = _answer(reflex_id, message, outcome, response, error)
+    if "csrf" in outcome and (token := csrf.new_token(request, response, outcome["csrf"])):
+        answer["csrfToken"] = token  # a login rotated it: the page connects again with it
+    return answer
+
+
+def _answer(
+    reflex_id: str,
+    message: ReflexMessage,
+    outcome: dict[str, Any],
+    response: HttpResponseBase,
+    error: BaseException | None,
+) -> dict[str, Any]:
+    target = message["target"]
     if error is not None:
         logger.error("Reflex %s failed", target, exc_info=error)
         return _error(reflex_id, _describe(target, error), error)

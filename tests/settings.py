@@ -48,6 +48,10 @@ DATABASES = {
     }
 }
 SESSION_ENGINE = os.environ.get("TESTS_SESSION_ENGINE", "django.contrib.sessions.backends.db")
+# Where the CSRF secret lives: "cookie" (Django's default), "httponly" (a cookie the page
+# cannot read) or "session" (CSRF_USE_SESSIONS).
+CSRF_COOKIE_HTTPONLY = os.environ.get("TESTS_CSRF", "cookie") == "httponly"
+CSRF_USE_SESSIONS = os.environ.get("TESTS_CSRF", "cookie") == "session"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 STATIC_URL = "/static/"
 USE_TZ = True

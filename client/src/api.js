@@ -5,7 +5,7 @@
  */
 
 import { Application, Controller as StimulusController } from "@hotwired/stimulus"
-import { cookieValue, readConfig } from "./config.js"
+import { csrfTokenOf, readConfig } from "./config.js"
 import { Connection } from "./connection.js"
 import { controllerFor, defineController, registerController } from "./controller.js"
 import { Delegation } from "./delegation.js"
@@ -41,7 +41,7 @@ export function createSockpuppet(window) {
 
   const connection = new Connection({
     url: new URL(config.url, window.location.href).href,
-    csrfToken: () => config.csrfToken || cookieValue(document.cookie, "csrftoken") || "",
+    csrfToken: () => csrfTokenOf(config, document.cookie),
     transports: config.transports,
     registry: TRANSPORTS,
     storage: sessionStorageOf(window),
@@ -68,6 +68,7 @@ export function createSockpuppet(window) {
 
   function receive(message) {
     if (message.type === "error" && message.refusedStream) streams.refuse(message.refusedStream)
+    if (typeof message.csrfToken === "string" && message.csrfToken) config.csrfToken = message.csrfToken
     if (ANSWERS.includes(message.type)) {
       // Leaving the page before the cookies a reflex set are stored would load the next
       // page without them (a login, then a redirect): such an answer waits for them.

@@ -5,6 +5,9 @@
  * Client-side durations are milliseconds; the server's `heartbeat` (from negotiate) is
  * seconds. A missing or broken config element still gives a working client: the CSRF token
  * then comes from Django's `csrftoken` cookie.
+ *
+ * `csrfCookieName` names Django's CSRF cookie when the page can read it (null when
+ * `CSRF_COOKIE_HTTPONLY` or `CSRF_USE_SESSIONS` hide it); `csrfToken` is the page's token.
  */
 
 export const CONFIG_ELEMENT_ID = "sockpuppet-config"
@@ -12,6 +15,7 @@ export const CONFIG_ELEMENT_ID = "sockpuppet-config"
 export const DEFAULTS = Object.freeze({
   url: "/sockpuppet/",
   csrfToken: "",
+  csrfCookieName: "csrftoken",
   transports: ["websocket", "sse", "longpoll"],
   debug: false,
   autostart: true,
@@ -37,8 +41,16 @@ export function parseConfig(text, cookie = "") {
   }
   const config = { ...DEFAULTS, ...given }
   if (!config.url.endsWith("/")) config.url += "/"
-  if (!config.csrfToken) config.csrfToken = cookieValue(cookie, "csrftoken") || ""
+  if (!config.csrfToken) config.csrfToken = cookieValue(cookie, config.csrfCookieName || "csrftoken") || ""
   return config
+}
+
+/**
+ * The CSRF token to send now: the live cookie when the page can read it (it follows a
+ * rotation: a login in a reflex, or in another tab), else the newest token the page got.
+ */
+export function csrfTokenOf(config, cookie) {
+  return (config.csrfCookieName && cookieValue(cookie, config.csrfCookieName)) || config.csrfToken || ""
 }
 
 /** Reads the configuration from the page. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { test } from "node:test"
 import { backoffDelay } from "../src/backoff.js"
-import { cookieValue, parseConfig } from "../src/config.js"
+import { cookieValue, csrfTokenOf, parseConfig } from "../src/config.js"
 import { Cursor } from "../src/cursor.js"
 import { defaultEventFor, parseDescriptors } from "../src/descriptors.js"
 import { encodeForm } from "../src/form.js"
@@ -152,4 +152,14 @@ test("stimulate arguments: element, options and args told apart", () => {
 test("selectors: comma lists and arrays", () => {
   assert.deepEqual(splitSelectors(" #a, .b ,, main "), ["#a", ".b", "main"])
   assert.deepEqual(splitSelectors(["#a", " "]), ["#a"])
+})
+
+test("the CSRF token sent is the live cookie when the page can read it, else the newest given", () => {
+  const config = parseConfig('{"csrfToken": "page", "csrfCookieName": "csrftoken"}', "csrftoken=old")
+  assert.equal(csrfTokenOf(config, "csrftoken=rotated"), "rotated")
+  assert.equal(csrfTokenOf(config, ""), "page")
+  const hidden = parseConfig('{"csrfToken": "page", "csrfCookieName": null}', "")
+  hidden.csrfToken = "from-an-answer"
+  assert.equal(csrfTokenOf(hidden, "csrftoken=unrelated"), "from-an-answer")
+  assert.equal(csrfTokenOf(parseConfig('{"csrfCookieName": "xsrf"}', "xsrf=named"), "xsrf=again"), "again")
 })

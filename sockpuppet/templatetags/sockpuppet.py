@@ -11,7 +11,7 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from sockpuppet import streams
+from sockpuppet import csrf, streams
 from sockpuppet.conf import settings
 from sockpuppet.protocol import PROTOCOL_VERSION
 
@@ -32,14 +32,15 @@ def sockpuppet_scripts(
     if getattr(request, "sockpuppet_reflex", None) is not None:
         # A reflex's render: the page already runs the client, and <head> is not morphed.
         # (get_token would also mask a new token and re-set the CSRF cookie, every reflex.)
-        csrf = ""
+        token = ""
     elif request is not None:
-        csrf = get_token(request)
+        token = get_token(request)
     else:
-        csrf = str(context.get("csrf_token", ""))
+        token = str(context.get("csrf_token", ""))
     config: dict[str, Any] = {
         "url": settings.URL_PREFIX,
-        "csrfToken": csrf,
+        "csrfToken": token,
+        "csrfCookieName": csrf.readable_cookie_name(),
         "transports": list(settings.TRANSPORTS),
         "debug": bool(debug),
         "autostart": autostart,

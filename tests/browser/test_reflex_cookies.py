@@ -19,12 +19,14 @@ cookies``. Two ways that used to go wrong there:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from tests.support.browser import PageProblems
 from tests.transports.conftest import Deployment, serve_app
 
 pytestmark = pytest.mark.browser
@@ -32,6 +34,9 @@ pytestmark = pytest.mark.browser
 TRANSPORTS = ["websocket", "sse", "longpoll"]
 SLOW_NETWORK_S = 0.3
 SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
+TOKEN_REFUSED = re.compile(
+    r"console.error: Failed to load resource: the server responded with a status of 401 .*"
+)
 
 # The page's first `POST cookies` leaves 300 ms late; `__cookiesStored` counts answers.
 FIRST_COOKIES_LATE = """(() => {
@@ -106,3 +111,64 @@ def test_signed_cookie_sessions_keep_the_newest_change_over_a_websocket(
 
     page.reload()
     expect(page.locator("#count")).to_have_text("2")
+
+
+@pytest.fixture(scope="module", params=["cookie", "httponly", "session"])
+def csrf_app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
+    """The test app keeping its CSRF secret in a cookie the page reads, in one it cannot
+    read (``CSRF_COOKIE_HTTPONLY``), or in the session (``CSRF_USE_SESSIONS``)."""
+    deployment = serve_app(tmp_path_factory, TESTS_CSRF=str(request.param))
+    yield deployment
+    deployment.stop()
+
+
+@pytest.mark.allow_page_errors  # Chromium logs the refusal of the old token
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_after_a_login_and_a_logout_in_reflexes_the_page_connects_again(
+    csrf_app: Deployment, page: Page, page_problems: PageProblems, transport: str
+) -> None:
+    """The login rotates the CSRF secret; the logout ends the session the connection's
+    token was bound to, so the page must negotiate again, with a CSRF token that matches."""
+    open_on(page, csrf_app.url + "/", transport)
+    page.evaluate("() => Sockpuppet.stimulate('CounterReflex#sign_in')")
+    expect(page.locator("#user")).to_have_text("alice")
+    page.evaluate("() => Sockpuppet.stimulate('CounterReflex#sign_out')")
+    expect(page.locator("#user")).to_have_text("anonymous")
+
+    # Connect again (as after a network drop): the old token is refused, negotiate runs.
+    others = [name for name in TRANSPORTS if name != transport]
+    page.evaluate("(allowed) => Sockpuppet.start({ transports: allowed })", [transport, *others])
+    page.wait_for_function(
+        "(transport) => Sockpuppet.connected && Sockpuppet.transport === transport", arg=transport
+    )
+    page.evaluate("() => Sockpuppet.stimulate('CounterReflex#increment')")
+    expect(page.locator("#count")).to_have_text("1")
+    assert all(TOKEN_REFUSED.fullmatch(problem) for problem in page_problems.errors)
+
+
+@pytest.mark.allow_page_errors  # Chromium logs the refusal of the old token
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_tab_connects_again_after_a_login_and_a_logout_in_another_tab(
+    app: Deployment, page: Page, page_problems: PageProblems, transport: str
+) -> None:
+    """Another tab's login rotates the CSRF cookie under this tab's rendered token; once its
+    logout ends the session, this tab negotiates again with the cookie's token."""
+    open_on(page, app.url + "/", transport)
+    other = page.context.new_page()
+    open_on(other, app.url + "/", transport)
+    other.evaluate("() => Sockpuppet.stimulate('CounterReflex#sign_in')")
+    expect(other.locator("#user")).to_have_text("alice")
+    other.evaluate("() => Sockpuppet.stimulate('CounterReflex#sign_out')")
+    expect(other.locator("#user")).to_have_text("anonymous")
+    other.close()
+
+    others = [name for name in TRANSPORTS if name != transport]
+    page.evaluate("(allowed) => Sockpuppet.start({ transports: allowed })", [transport, *others])
+    page.wait_for_function(
+        "(transport) => Sockpuppet.connected && Sockpuppet.transport === transport", arg=transport
+    )
+    page.evaluate("() => Sockpuppet.stimulate('CounterReflex#increment')")
+    expect(page.locator("#count")).to_have_text("1")
+    assert all(TOKEN_REFUSED.fullmatch(problem) for problem in page_problems.errors)

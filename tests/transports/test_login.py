@@ -38,9 +38,25 @@ async def test_a_login_in_a_reflex_holds_for_page_loads(app_server, tab, transpo
             assert link._http is not None
             jar = cookies_of(link._http)
     assert jar["sessionid"] != tab.cookies["sessionid"]  # the login cycled the session key
+    assert jar["csrftoken"] != tab.cookies["csrftoken"]  # and rotated the CSRF secret
     async with httpx.AsyncClient(base_url=tab.base_url, cookies=jar) as browser:
         page = (await browser.get("/")).text
+        # The answer's token is the page's new one: negotiate takes it, not the old one.
+        for token, status in ((tab.cookies["csrftoken"], 403), (answer["csrfToken"], 200)):
+            again = await browser.post(
+                "/sockpuppet/negotiate", headers={"X-CSRFToken": token}, json={}
+            )
+            assert again.status_code == status
     assert re.search(r'<p id="user">alice</p>', page)
+
+
+async def test_an_answer_carries_a_csrf_token_only_when_the_reflex_changed_it(
+    app_server, tab, transport
+):
+    async with Link(tab, transport) as link:
+        await link.send(tab.reflex("CounterReflex#increment", selectors=["#count"]))
+        answer = await link.receive(skip=("heartbeat", "cookies"))
+    assert answer["type"] == "operations" and "csrfToken" not in answer
 
 
 async def test_a_forged_cookies_token_is_refused(app_server):
