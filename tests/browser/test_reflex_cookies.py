@@ -66,6 +66,27 @@ def open_on(page: Page, url: str, transport: str) -> None:
     )
 
 
+def sign_in_and_out(page: Page) -> None:
+    """A login (it rotates the CSRF secret), then a logout (it ends the session), in reflexes."""
+    page.evaluate("() => Sockpuppet.stimulate('CounterReflex#sign_in')")
+    expect(page.locator("#user")).to_have_text("alice")
+    page.evaluate("() => Sockpuppet.stimulate('CounterReflex#sign_out')")
+    expect(page.locator("#user")).to_have_text("anonymous")
+
+
+def assert_connects_again(page: Page, page_problems: PageProblems, transport: str) -> None:
+    """Connect again, as after a network drop: the old token is refused, so the page must
+    negotiate with a CSRF token that matches; then a reflex must work."""
+    others = [name for name in TRANSPORTS if name != transport]
+    page.evaluate("(allowed) => Sockpuppet.start({ transports: allowed })", [transport, *others])
+    page.wait_for_function(
+        "(transport) => Sockpuppet.connected && Sockpuppet.transport === transport", arg=transport
+    )
+    page.evaluate("() => Sockpuppet.stimulate('CounterReflex#increment')")
+    expect(page.locator("#count")).to_have_text("1")
+    assert all(TOKEN_REFUSED.fullmatch(problem) for problem in page_problems.errors)
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     deployment = serve_app(tmp_path_factory)
@@ -132,20 +153,8 @@ def test_after_a_login_and_a_logout_in_reflexes_the_page_connects_again(
     """The login rotates the CSRF secret; the logout ends the session the connection's
     token was bound to, so the page must negotiate again, with a CSRF token that matches."""
     open_on(page, csrf_app.url + "/", transport)
-    page.evaluate("() => Sockpuppet.stimulate('CounterReflex#sign_in')")
-    expect(page.locator("#user")).to_have_text("alice")
-    page.evaluate("() => Sockpuppet.stimulate('CounterReflex#sign_out')")
-    expect(page.locator("#user")).to_have_text("anonymous")
-
-    # Connect again (as after a network drop): the old token is refused, negotiate runs.
-    others = [name for name in TRANSPORTS if name != transport]
-    page.evaluate("(allowed) => Sockpuppet.start({ transports: allowed })", [transport, *others])
-    page.wait_for_function(
-        "(transport) => Sockpuppet.connected && Sockpuppet.transport === transport", arg=transport
-    )
-    page.evaluate("() => Sockpuppet.stimulate('CounterReflex#increment')")
-    expect(page.locator("#count")).to_have_text("1")
-    assert all(TOKEN_REFUSED.fullmatch(problem) for problem in page_problems.errors)
+    sign_in_and_out(page)
+    assert_connects_again(page, page_problems, transport)
 
 
 @pytest.mark.allow_page_errors  # Chromium logs the refusal of the old token
@@ -158,17 +167,6 @@ def test_a_tab_connects_again_after_a_login_and_a_logout_in_another_tab(
     open_on(page, app.url + "/", transport)
     other = page.context.new_page()
     open_on(other, app.url + "/", transport)
-    other.evaluate("() => Sockpuppet.stimulate('CounterReflex#sign_in')")
-    expect(other.locator("#user")).to_have_text("alice")
-    other.evaluate("() => Sockpuppet.stimulate('CounterReflex#sign_out')")
-    expect(other.locator("#user")).to_have_text("anonymous")
+    sign_in_and_out(other)
     other.close()
-
-    others = [name for name in TRANSPORTS if name != transport]
-    page.evaluate("(allowed) => Sockpuppet.start({ transports: allowed })", [transport, *others])
-    page.wait_for_function(
-        "(transport) => Sockpuppet.connected && Sockpuppet.transport === transport", arg=transport
-    )
-    page.evaluate("() => Sockpuppet.stimulate('CounterReflex#increment')")
-    expect(page.locator("#count")).to_have_text("1")
-    assert all(TOKEN_REFUSED.fullmatch(problem) for problem in page_problems.errors)
+    assert_connects_again(page, page_problems, transport)
