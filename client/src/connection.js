@@ -65,6 +65,7 @@ export class Connection {
     this.allowed = null
     this.cursor = new Cursor()
     this.session = null
+    this.negotiating = null // the negotiate under way, if any
     this.state = "idle"
     this.handle = null
     this.name = null
@@ -147,10 +148,18 @@ export class Connection {
     this.#to("connecting")
     if (!this.session) {
       try {
-        this.session = await this.#negotiate()
+        // One negotiate at a time: a second one (a `start` while the first is under way)
+        // could bind its token to another new session than the cookie the browser keeps.
+        this.negotiating ||= this.#negotiate().finally(() => (this.negotiating = null))
+        this.session = await this.negotiating
       } catch (error) {
         if (stale()) return
         this.log(`negotiate failed: ${error.message}`)
+        if (error.status && !this.refusalReported) {
+          // Refused, not unreachable: retrying may not help (a CSRF failure); say so once.
+          this.refusalReported = true
+          console.error(`[sockpuppet] the server refused to connect this page, retrying: ${error.message}`)
+        }
         return this.#retry()
       }
       if (stale()) return
@@ -185,7 +194,7 @@ export class Connection {
         body: "{}",
         signal: abort ? abort.signal : undefined,
       })
-      if (!response.ok) throw new Error(`negotiate answered HTTP ${response.status}`)
+      if (!response.ok) throw await refusedNegotiate(response)
       session = await response.json()
     } finally {
       this.timers.clearTimeout(timer)
@@ -266,6 +275,7 @@ export class Connection {
     this.openedAt = this.lastMessageAt = this.now()
     this.#remember(name, order)
     this.#to("open")
+    this.refusalReported = false
     this.#armWatchdog()
     const reconnected = this.everOpened
     this.everOpened = true
@@ -355,4 +365,18 @@ export class Connection {
       // storage may be unavailable (sandboxed frames, privacy modes); remembering is optional
     }
   }
+}
+
+/** The error for a negotiate the server refused: its status and the server's message. */
+async function refusedNegotiate(response) {
+  let detail = ""
+  try {
+    const body = await response.json()
+    if (body && typeof body.message === "string") detail = `: ${body.message}`
+  } catch {
+    // not JSON (a proxy's error page): the status says enough
+  }
+  const error = new Error(`negotiate answered HTTP ${response.status}${detail}`)
+  error.status = response.status
+  return error
 }

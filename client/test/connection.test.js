@@ -5,9 +5,9 @@ import { fakeFetch, fakeTransport, FakeClock } from "./fakes.js"
 
 const SESSION = { protocol: 1, connectionId: "c1", token: "tok", transports: ["websocket", "sse", "longpoll"], heartbeat: 20 }
 
-function setup({ registry, session = SESSION, failures = 0, hang = false, storage = null, random = () => 0.5 } = {}) {
+function setup({ registry, session = SESSION, failures = 0, refusals = 0, hang = false, storage = null, random = () => 0.5 } = {}) {
   const clock = new FakeClock()
-  const fetch = fakeFetch(session, { failures, hang })
+  const fetch = fakeFetch(session, { failures, refusals, hang })
   const events = []
   const messages = []
   const states = []
@@ -172,6 +172,35 @@ test("negotiate failures are retried with growing backoff", async () => {
   await clock.advance(999) // 3rd: ceiling 1000
   assert.equal(fetch.calls.length, 4)
   assert.equal(connection.state, "open")
+})
+
+test("connecting again while a negotiate is under way waits for it, not for another", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, fetch, connection } = setup({ registry: { websocket } })
+  connection.start()
+  connection.start(["websocket"])
+  await clock.advance(0)
+  assert.equal(fetch.calls.length, 1)
+  assert.equal(connection.state, "open")
+})
+
+test("a refused negotiate is reported once, with the server's reason, and retried", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, fetch, connection } = setup({ registry: { websocket }, failures: 1, refusals: 3, random: () => 0 })
+  const reported = []
+  const original = console.error
+  console.error = (...args) => reported.push(args.join(" "))
+  try {
+    connection.start()
+    for (let i = 0; i < 5; i++) await clock.advance(0)
+  } finally {
+    console.error = original
+  }
+  assert.equal(fetch.calls.length, 5)
+  assert.equal(connection.state, "open")
+  assert.deepEqual(reported, [
+    "[sockpuppet] the server refused to connect this page, retrying: negotiate answered HTTP 403: CSRF check failed: CSRF token incorrect.",
+  ])
 })
 
 test("a negotiate that never answers is given up after 10 s and retried", async () => {

@@ -84,8 +84,11 @@ export function fakeTransport(name, behaviour = {}) {
   return transport
 }
 
-/** A fetch that answers negotiate with `session` (after `failures` failures, or one hang). */
-export function fakeFetch(session, { failures = 0, hang = false } = {}) {
+/**
+ * A fetch that answers negotiate with `session` (after `failures` failures, `refusals`
+ * 403 answers, or one hang).
+ */
+export function fakeFetch(session, { failures = 0, refusals = 0, hang = false } = {}) {
   const calls = []
   const fetch = async (url, init) => {
     calls.push({ url, init })
@@ -93,6 +96,9 @@ export function fakeFetch(session, { failures = 0, hang = false } = {}) {
       return new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted"))))
     }
     if (calls.length <= failures) throw new TypeError("network down")
+    if (calls.length <= failures + refusals) {
+      return { ok: false, status: 403, json: async () => ({ type: "error", message: "CSRF check failed: CSRF token incorrect." }) }
+    }
     return { ok: true, status: 200, json: async () => structuredClone(session) }
   }
   fetch.calls = calls
