@@ -12,7 +12,7 @@ the reflex on ``request.sockpuppet_reflex`` through the context processor, and a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.core.handlers.base import BaseHandler
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
@@ -45,7 +45,9 @@ class ReflexHandler(BaseHandler):
         return response
 
     def _get_response(self, request: HttpRequest) -> Any:
-        run: Callable[[], bool] = getattr(request, RUN_ATTRIBUTE)
+        # With ATOMIC_REQUESTS the reflex runs in a transaction, as a view would: an
+        # exception rolls back what it wrote. (The page's view then gets its own.)
+        run = cast(Callable[[], bool], self.make_view_atomic(getattr(request, RUN_ATTRIBUTE)))
         try:
             if not run():
                 return HttpResponse(status=204)

@@ -201,3 +201,14 @@ def test_django_sockpuppet_names_still_work(rf):
     element = Element({"id": "a", "data-post-id": "7"}, {"post-id": "7"})
     assert element.attributes is element.attrs and element.attributes["id"] == "a"
     assert context(rf.get("/"))["stimulus_reflex"] is False
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+def test_with_atomic_requests_a_failing_reflex_writes_nothing(tab, monkeypatch, atomic):
+    from django.db import connection
+
+    monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", atomic)
+    result = tab.reflex("CounterReflex#create_then_fail")
+    assert result.type == "error"
+    written = get_user_model().objects.filter(username="half-done").exists()
+    assert written is not atomic  # without ATOMIC_REQUESTS, as in a view, the write stays

@@ -75,6 +75,10 @@ class CounterReflex(TrackedMixin, BaseCounterReflex):
         self.sign_in()
         self.redirect("/?signed-in")
 
+    def create_then_fail(self):
+        get_user_model().objects.create(username="half-done")
+        raise RuntimeError("failed after a write")
+
     def sign_out(self):
         logout(self.request)
 
