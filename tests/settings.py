@@ -26,6 +26,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
+if os.environ.get("TESTS_BEHIND_TLS") == "1":  # behind a proxy that terminates HTTPS
+    MIDDLEWARE.insert(0, "django.middleware.security.SecurityMiddleware")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 ROOT_URLCONF = "tests.testapp.urls"
 TEMPLATES = [
     {

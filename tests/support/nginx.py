@@ -8,7 +8,9 @@
   compressed in large blocks (gzip buffers a stream until a block fills, as many
   corporate proxies and CDNs do): an SSE stream delivers nothing; only long-poll works.
 
-Several upstream ports are balanced round-robin, with no affinity.
+Several upstream ports are balanced round-robin, with no affinity. ``tls=True`` terminates
+HTTPS (a self-signed certificate for 127.0.0.1, made with ``openssl``) and passes plain HTTP
+on, as most deployments do.
 """
 
 from __future__ import annotations
@@ -49,19 +51,22 @@ def documented_locations() -> str:
 
 
 class Nginx:
-    def __init__(self, folder: Path, upstreams: list[int], mode: str = "passes") -> None:
+    def __init__(
+        self, folder: Path, upstreams: list[int], mode: str = "passes", *, tls: bool = False
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.mode = mode
+        self.tls = tls
         self.upstreams = upstreams
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def config(self) -> str:
         if self.mode == "passes":
@@ -70,6 +75,12 @@ class Nginx:
             locations = PLAIN % (BUFFERING if self.mode == "buffering" else "")
         servers = "\n".join(f"        server 127.0.0.1:{port};" for port in self.upstreams)
         folder = self.folder
+        listen = f"listen 127.0.0.1:{self.port}"
+        if self.tls:
+            listen += (
+                f" ssl;\n        ssl_certificate {folder}/cert.pem;"
+                f"\n        ssl_certificate_key {folder}/key.pem"
+            )
         return f"""
 worker_processes 1;
 daemon off;
@@ -88,7 +99,7 @@ http {{
 {servers}
     }}
     server {{
-        listen 127.0.0.1:{self.port};
+        {listen};
 {locations}
     }}
 }}
@@ -97,6 +108,8 @@ http {{
     def start(self, timeout: float = 15) -> Nginx:
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
         conf = self.folder / "nginx.conf"
+        if self.tls:
+            self._make_certificate()
         conf.write_text(self.config())
         log = self.folder / "stderr.log"
         with log.open("ab") as out:
@@ -111,9 +124,17 @@ http {{
     def stop(self) -> None:
         stop(self.process)
 
+    def _make_certificate(self) -> None:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", str(self.folder / "key.pem"), "-out", str(self.folder / "cert.pem")],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+
     def _answers(self) -> bool:
         try:
-            httpx.get(self.url + "/", timeout=1)
+            httpx.get(self.url + "/", timeout=1, verify=False)
             return True
         except httpx.HTTPError:
             return False
