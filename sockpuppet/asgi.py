@@ -13,6 +13,7 @@ bundle included) are served as ``runserver`` serves them.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import django
@@ -28,6 +29,8 @@ from sockpuppet.bus import reset_bus
 from sockpuppet.conf import settings
 
 Scope = dict[str, Any]
+
+logger = logging.getLogger("sockpuppet")
 
 
 class ViewHandler(ASGIHandler):
@@ -110,6 +113,10 @@ def get_asgi_application(*, serve_static: bool | None = None) -> SockpuppetAppli
     finders, as ``runserver`` does; in production let the web server or WhiteNoise do it.
     """
     django.setup(set_prefix=False)
+    from sockpuppet.checks import check_memory_bus
+
+    for warning in check_memory_bus():  # no system checks run in a server's workers
+        logger.warning("%s (%s) %s", warning.msg, warning.id, warning.hint)
     django_app: Any = ASGIHandler()
     if serve_static is None:
         serve_static = django_settings.DEBUG

@@ -117,22 +117,28 @@ def check_project(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     return messages
 
 
+def check_memory_bus() -> list[CheckMessage]:
+    """The memory bus serves one process only. Also run as the ASGI app starts (a server's
+    processes run no system checks), so that ``uvicorn --workers 4`` warns in its log."""
+    workers = _declared_workers()
+    if settings.BUS != "memory" or workers <= 1:
+        return []
+    return [
+        Warning(
+            f'SOCKPUPPET["BUS"] is "memory" but {workers} worker processes are configured.',
+            hint="Each process would hold its own bus: answers and broadcasts would not reach "
+            "connections held by the others. Use the Redis bus (a redis:// URL).",
+            id="sockpuppet.W002",
+        )
+    ]
+
+
 @register()
 def check_bus(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """The memory bus serves one process only; a Redis bus must answer."""
     bus = settings.BUS
     if bus == "memory":
-        workers = _declared_workers()
-        if workers > 1:
-            return [
-                Warning(
-                    f'SOCKPUPPET["BUS"] is "memory" but {workers} worker processes are configured.',
-                    hint="Each process would hold its own bus: answers and broadcasts would not reach "
-                    "connections held by the others. Use the Redis bus (a redis:// URL).",
-                    id="sockpuppet.W002",
-                )
-            ]
-        return []
+        return check_memory_bus()
     if isinstance(bus, str) and bus.startswith(("redis://", "rediss://", "unix://")):
         import redis
 
@@ -151,9 +157,25 @@ def check_bus(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
 
 
 def _declared_workers() -> int:
-    """Worker processes asked for through the environment (gunicorn, uvicorn)."""
+    """Worker processes asked for on the server's command line (``--workers 4``, gunicorn's
+    ``-w 4``, also in ``GUNICORN_CMD_ARGS``) or through the environment (gunicorn, uvicorn).
+    A server's worker processes inherit its command line."""
     import os
+    import shlex
+    import sys
 
+    arguments = [*sys.argv[1:], *shlex.split(os.environ.get("GUNICORN_CMD_ARGS", ""))]
+    for index, argument in enumerate(arguments):
+        name, equals, value = argument.partition("=")
+        if name in ("--workers", "-w"):
+            if not equals and index + 1 < len(arguments):
+                value = arguments[index + 1]
+        elif name.startswith("-w") and not equals:
+            value = name[2:]  # -w4
+        else:
+            continue
+        if value.isdigit():
+            return int(value)
     for name in ("WEB_CONCURRENCY", "UVICORN_WORKERS"):
         value = os.environ.get(name, "")
         if value.isdigit():

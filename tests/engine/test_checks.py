@@ -1,5 +1,6 @@
 """System checks name the offending key and explain."""
 
+import pytest
 from django.core import checks
 from django.test import override_settings
 
@@ -66,6 +67,27 @@ def test_memory_bus_with_several_workers_warns(monkeypatch):
     monkeypatch.setenv("WEB_CONCURRENCY", "4")
     [warning] = check_bus()
     assert warning.id == "sockpuppet.W002" and "4 worker processes" in warning.msg
+
+
+@pytest.mark.parametrize(
+    ("argv", "gunicorn_args", "workers"),
+    [
+        (["uvicorn", "app:application", "--workers", "3"], "", 3),
+        (["uvicorn", "app:application", "--workers=3"], "", 3),
+        (["gunicorn", "-w", "5", "-k", "uvicorn.workers.UvicornWorker"], "", 5),
+        (["gunicorn", "-w5", "app:application"], "", 5),
+        (["gunicorn", "app:application"], "--workers 2 --timeout 30", 2),
+        (["uvicorn", "app:application", "--ws-ping-interval", "20"], "", 1),
+    ],
+)
+def test_workers_on_the_command_line_count(monkeypatch, argv, gunicorn_args, workers):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("UVICORN_WORKERS", raising=False)
+    monkeypatch.setattr("sys.argv", argv)
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", gunicorn_args)
+    found = check_bus()
+    assert ids(found) == (["sockpuppet.W002"] if workers > 1 else [])
+    assert workers == 1 or f"{workers} worker processes" in found[0].msg
 
 
 @override_settings(SOCKPUPPET={"BUS": "redis://:secret@127.0.0.1:1/0"})

@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Self
 
@@ -55,8 +55,10 @@ class Uvicorn:
         env: Mapping[str, str],
         log_path: Path,
         port: int | None = None,
+        options: Sequence[str] = (),
     ) -> None:
         self.app = app
+        self.options = list(options)  # more uvicorn options, e.g. ["--workers", "2"]
         self.cwd = cwd
         self.env = dict(env)
         self.log_path = log_path
@@ -89,6 +91,7 @@ class Uvicorn:
             "--port", str(self.port),
             "--no-access-log",
             "--timeout-graceful-shutdown", "3",
+            *self.options,
         ]  # fmt: skip
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
