@@ -26,6 +26,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
+if os.environ.get("TESTS_CSP") == "1":
+    MIDDLEWARE.append("tests.testapp.middleware.StrictContentSecurityPolicy")
 if os.environ.get("TESTS_BEHIND_TLS") == "1":  # behind a proxy that terminates HTTPS
     MIDDLEWARE.insert(0, "django.middleware.security.SecurityMiddleware")
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

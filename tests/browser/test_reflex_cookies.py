@@ -89,16 +89,14 @@ def assert_connects_again(page: Page, page_problems: PageProblems, transport: st
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    deployment = serve_app(tmp_path_factory)
-    yield deployment
-    deployment.stop()
+    with serve_app(tmp_path_factory) as deployment:
+        yield deployment
 
 
 @pytest.fixture(scope="module")
 def cookie_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    deployment = serve_app(tmp_path_factory, TESTS_SESSION_ENGINE=SIGNED_COOKIES)
-    yield deployment
-    deployment.stop()
+    with serve_app(tmp_path_factory, TESTS_SESSION_ENGINE=SIGNED_COOKIES) as deployment:
+        yield deployment
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -140,9 +138,8 @@ def csrf_app(
 ) -> Iterator[Deployment]:
     """The test app keeping its CSRF secret in a cookie the page reads, in one it cannot
     read (``CSRF_COOKIE_HTTPONLY``), or in the session (``CSRF_USE_SESSIONS``)."""
-    deployment = serve_app(tmp_path_factory, TESTS_CSRF=str(request.param))
-    yield deployment
-    deployment.stop()
+    with serve_app(tmp_path_factory, TESTS_CSRF=str(request.param)) as deployment:
+        yield deployment
 
 
 @pytest.mark.allow_page_errors  # Chromium logs the refusal of the old token

@@ -77,6 +77,12 @@ class Deployment:
         for process in self.processes:
             process.stop()
 
+    def __enter__(self) -> Deployment:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
 
 def serve_app(factory: pytest.TempPathFactory, **extra: str) -> Deployment:
     """One process of the test app, with ``extra`` environment for tests.settings."""
