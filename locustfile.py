@@ -171,8 +171,10 @@ class SockpuppetUser(User):
         if self.alive():
             gevent.sleep(1)  # the reader greenlet records broadcasts meanwhile
 
-    def received(self, message: Message, size: int) -> None:
-        """A broadcast on the ``bench`` stream: record publish -> receipt."""
+    def received(self, message: Message, size: int, arrived: float) -> None:
+        """A broadcast on the ``bench`` stream: record publish -> receipt (Locust's
+        ``broadcast``: once handled here; the receipts file has both that and when its
+        bytes arrived)."""
         if message.get("stream") != self.stream:
             return
         if message["type"] == "resync":
@@ -183,7 +185,7 @@ class SockpuppetUser(User):
             if operation.get("name") == "bench" and "t" in detail:
                 elapsed = (time.time() - detail["t"]) * 1000
                 self.fire("broadcast", elapsed, size, None)
-                followers.receipt(detail.get("seq"), elapsed)
+                followers.receipt(detail.get("seq"), elapsed, (arrived - detail["t"]) * 1000)
 
     def record(self, name: str, started: float, size: int, exc: Exception | None = None) -> None:
         self.fire(name, (time.perf_counter() - started) * 1000, size, exc)

@@ -8,6 +8,11 @@ once, a slow client would be measured as a slow server); ``websocket-client`` fo
 WebSocket. One reader
 greenlet per link reads server messages and hands each to ``Link.deliver``, which keeps
 the cursor, drops duplicates and wakes whoever waits for that reflex id or ping id.
+
+Hundreds of links in one Locust process read in turn. Each reader notes when its bytes
+arrived and lets the others read before it decodes (``arrived``): the last follower of a
+broadcast is then timed when its bytes reached it, not after every other follower's
+decoding and Locust bookkeeping in the same process.
 """
 
 from __future__ import annotations
@@ -26,11 +31,20 @@ from gevent.event import AsyncResult
 from geventhttpclient import URL, HTTPClient
 
 Message = dict[str, Any]
-OnMessage = Callable[[Message, int], None]
-Received = tuple[Message, int]  # a server message and its size on the wire
+OnMessage = Callable[[Message, int, float], None]
+# A server message, its size on the wire, and when its bytes were read (time.time()).
+Received = tuple[Message, int, float]
 
 # A reader stops by itself after this long, whatever happens (runs are minutes long).
 MAX_LIFETIME = 3600.0
+
+
+def arrived() -> float:
+    """Now, as bytes were just read; then let the other readers read theirs before this
+    one decodes (one ``gevent.sleep(0)``)."""
+    at = time.time()
+    gevent.sleep(0)
+    return at
 
 
 class LinkLost(Exception):
@@ -111,7 +125,7 @@ class Link:
         finally:
             self._waiters.pop(message["id"], None)
 
-    def deliver(self, message: Message, size: int) -> None:
+    def deliver(self, message: Message, size: int, at: float) -> None:
         """One server message: cursor, duplicates, waiters, broadcasts."""
         for stream, position in message.get("since", {}).items():
             self.cursor.setdefault(stream, position)
@@ -124,7 +138,7 @@ class Link:
         if waiter is not None:
             waiter.set((message, size))
         elif self.on_broadcast is not None and message["type"] in ("operations", "resync"):
-            self.on_broadcast(message, size)
+            self.on_broadcast(message, size, at)
 
     def close(self) -> None:
         """Stop the reader first (a socket must not close under a read), then disconnect."""
@@ -135,8 +149,8 @@ class Link:
 
     def _read_loop(self) -> None:
         try:
-            for message, size in self._messages():
-                self.deliver(message, size)
+            for message, size, at in self._messages():
+                self.deliver(message, size, at)
                 if self.closed or time.monotonic() > self._deadline:
                     return
             if not self.closed:
@@ -179,7 +193,8 @@ class WebSocketLink(Link):
     def _messages(self) -> Iterator[Received]:
         while True:
             raw = self._ws.recv()
-            yield json.loads(raw), len(raw)
+            at = arrived()
+            yield json.loads(raw), len(raw), at
 
     def send(self, *messages: Message) -> None:
         for message in messages:
@@ -258,13 +273,14 @@ class SSELink(_PostingLink):
         """The ``data:`` of each event, from the chunks as they arrive."""
         buffer = b""
         for chunk in self._stream.iter_content(chunk_size=None):
+            at = arrived()
             buffer = (buffer + chunk).replace(b"\r\n", b"\n")
             while b"\n\n" in buffer:
                 event, buffer = buffer.split(b"\n\n", 1)
                 data = [line[5:].lstrip() for line in event.split(b"\n") if line[:5] == b"data:"]
                 if data:
                     raw = b"\n".join(data)
-                    yield json.loads(raw), len(raw)
+                    yield json.loads(raw), len(raw), at
 
     def _disconnect(self) -> None:
         super()._disconnect()
@@ -285,10 +301,11 @@ class LongPollLink(_PostingLink):
             status, body = self._get.get(self.tab.url("poll", self.cursor))
             if status != 200:
                 raise LinkLost(f"poll: HTTP {status} {body[:200]!r}")
+            at = arrived()
             messages = json.loads(body)
             share = len(body) // max(1, len(messages))
             for message in messages:
-                yield message, share
+                yield message, share, at
 
     def _disconnect(self) -> None:
         super()._disconnect()

@@ -4,8 +4,9 @@
   transport is proven: the publisher waits for the expected number before it publishes
   and stamps each broadcast with the count, so a missing receipt shows; the idle scenario
   samples the servers' memory when it reaches a level.
-- A receipts file per Locust process in ``LOADTEST_RUN``: ``<seq> <ms>`` per broadcast
-  received, from which the run script works out each broadcast's last delivery.
+- A receipts file per Locust process in ``LOADTEST_RUN``: ``<seq> <ms> <arrival ms>`` per
+  broadcast received (publish -> handled by the user; publish -> its bytes read), from which
+  the run script works out each broadcast's last delivery.
 
 Without those variables (a hand-run ``locust``) every function does nothing.
 """
@@ -58,7 +59,7 @@ def count(url: str) -> int:
         return int(client.get(KEY) or 0)
 
 
-def receipt(seq: Any, ms: float) -> None:
+def receipt(seq: Any, ms: float, arrival_ms: float) -> None:
     folder = os.environ.get("LOADTEST_RUN")
     if not folder or seq is None:
         return
@@ -66,4 +67,4 @@ def receipt(seq: Any, ms: float) -> None:
     if pid not in _files:
         path = Path(folder) / f"receipts-{pid}.txt"
         _files[pid] = path.open("a", buffering=1)  # line-buffered: nothing lost at exit
-    _files[pid].write(f"{seq} {ms:.3f}\n")
+    _files[pid].write(f"{seq} {ms:.3f} {arrival_ms:.3f}\n")

@@ -66,6 +66,14 @@ def test_every_follower_receives_every_broadcast(run: Path) -> None:
         assert received and int(received[0]["Request Count"]) > 0, f"no broadcast on {transport}"
     summary = (run / "summary.md").read_text()
     assert "**0 missing**" in summary, summary
+    assert "timed when the last follower's bytes were read" in summary, summary
+    # Each receipt: seq, publish -> handled, publish -> its bytes read (never later).
+    receipts = [
+        line.split()
+        for path in run.glob("receipts-*.txt")
+        for line in path.read_text().splitlines()
+    ]
+    assert receipts and all(len(r) == 3 and float(r[2]) <= float(r[1]) for r in receipts)
     assert (run / "locust.html").exists()
 
 
