@@ -2,10 +2,17 @@
 
 Always the *inner* HTML of the first match: the client morphs the root's children
 (``childrenOnly``), so the root element itself, which the browser already has, is kept.
+
+The usual root, ``body`` (no ``data-reflex-root``), is cut from the text itself when the
+page has one plain ``<body …>`` and one ``</body>`` followed by nothing but ``</html>``:
+the markup between them, exactly as the browser parsed it when the page loaded. Anything
+else (a ``<body`` in a comment or a script, content after ``</body>``, no body tag) goes
+through lxml like every other root.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from html import escape
 
@@ -26,8 +33,15 @@ def _compile(selector: str) -> CSSSelector:
         raise FragmentError(f"Invalid CSS selector {selector!r}: {exc}") from None
 
 
+_BODY_START = re.compile(r"""<body(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+_AFTER_BODY = re.compile(r"\s*(?:</html\s*>\s*)?", re.IGNORECASE)
+
+
 def inner_html(page: str, selectors: list[str]) -> list[tuple[str, str]]:
     """``[(selector, inner html of its first match), ...]`` for a rendered page."""
+    if selectors == ["body"] and (body := _plain_body(page)) is not None:
+        return [("body", body)]
     document = lxml_html.document_fromstring(page)
     fragments = []
     for selector in selectors:
@@ -41,6 +55,18 @@ def inner_html(page: str, selectors: list[str]) -> list[tuple[str, str]]:
             )
         fragments.append((selector, _inner(matches[0])))
     return fragments
+
+
+def _plain_body(page: str) -> str | None:
+    """The text between the page's only ``<body …>`` and ``</body>``, if that is all
+    there is to it (see the module's docstring); else None."""
+    starts = list(_BODY_START.finditer(page))
+    ends = list(_BODY_END.finditer(page))
+    if len(starts) != 1 or len(ends) != 1 or ends[0].start() < starts[0].end():
+        return None
+    if _AFTER_BODY.fullmatch(page, ends[0].end()) is None:
+        return None
+    return page[starts[0].end() : ends[0].start()]
 
 
 def _inner(element: etree._Element) -> str:
