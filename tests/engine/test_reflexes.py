@@ -203,12 +203,13 @@ def test_django_sockpuppet_names_still_work(rf):
     assert context(rf.get("/"))["stimulus_reflex"] is False
 
 
+@pytest.mark.parametrize("action", ["create_then_fail", "acreate_then_fail"])
 @pytest.mark.parametrize("atomic", [True, False])
-def test_with_atomic_requests_a_failing_reflex_writes_nothing(tab, monkeypatch, atomic):
+def test_with_atomic_requests_a_failing_reflex_writes_nothing(tab, monkeypatch, atomic, action):
     from django.db import connection
 
     monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", atomic)
-    result = tab.reflex("CounterReflex#create_then_fail")
+    result = tab.reflex(f"CounterReflex#{action}")
     assert result.type == "error"
     written = get_user_model().objects.filter(username="half-done").exists()
     assert written is not atomic  # without ATOMIC_REQUESTS, as in a view, the write stays

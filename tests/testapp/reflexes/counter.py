@@ -79,6 +79,10 @@ class CounterReflex(TrackedMixin, BaseCounterReflex):
         get_user_model().objects.create(username="half-done")
         raise RuntimeError("failed after a write")
 
+    async def acreate_then_fail(self):
+        await get_user_model().objects.acreate(username="half-done")
+        raise RuntimeError("failed after a write")
+
     def sign_out(self):
         logout(self.request)
 
