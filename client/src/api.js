@@ -33,8 +33,7 @@ export function createSockpuppet(window) {
   let started = false
   let allowed = null
   let resyncing = false
-  let cookiesPending = 0 // `POST cookies` requests under way or waiting their turn
-  let cookiesStored = Promise.resolve() // settles once they all have
+  let cookiesStored = Promise.resolve() // settles once every `POST cookies` so far is answered
 
   const dispatch = (name, detail = {}) => document.dispatchEvent(new CustomEvent(`sockpuppet:${name}`, { detail }))
   const send = (message) => connection.send(message)
@@ -71,12 +70,19 @@ export function createSockpuppet(window) {
     if (typeof message.csrfToken === "string" && message.csrfToken) config.csrfToken = message.csrfToken
     if (ANSWERS.includes(message.type)) {
       // Leaving the page before the cookies a reflex set are stored would load the next
-      // page without them (a login, then a redirect): such an answer waits for them.
-      if (cookiesPending && navigates(message)) cookiesStored.then(() => reflexes.receive(message))
+      // page without them (a login, then a redirect): such an answer waits for them, and
+      // for the POSTs on their way (an HTTP transport's answer carries them).
+      if (navigates(message)) beforeLeaving().then(() => reflexes.receive(message))
       else reflexes.receive(message)
     } else if (message.type === "resync") resync(message)
     else if (message.type === "cookies") storeCookies(message.token)
     else if (message.type !== "heartbeat" && message.type !== "subscribed") log.debug("message of unknown type ignored", message)
+  }
+
+  /** Settles once cookies on their way are stored (at most `COOKIES_TIMEOUT_MS`). */
+  function beforeLeaving() {
+    const stored = Promise.all([cookiesStored, connection.settled()])
+    return Promise.race([stored, new Promise((resolve) => window.setTimeout(resolve, COOKIES_TIMEOUT_MS))])
   }
 
   /**
@@ -85,8 +91,7 @@ export function createSockpuppet(window) {
    * reflex changed, and an older answer landing last would put back an older session.
    */
   function storeCookies(token) {
-    cookiesPending += 1
-    cookiesStored = cookiesStored.then(() => postCookies(token)).finally(() => (cookiesPending -= 1))
+    cookiesStored = cookiesStored.then(() => postCookies(token))
   }
 
   /** `POST cookies` with `token`; settles (never rejects) once answered, failed or timed out. */

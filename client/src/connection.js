@@ -101,6 +101,11 @@ export class Connection {
     if (name) this.onclose({ transport: name })
   }
 
+  /** Settles once the open transport has no message on its way to the server. */
+  settled() {
+    return this.handle && this.handle.settled ? this.handle.settled() : Promise.resolve()
+  }
+
   /** Hands a message to the open transport; false when there is none. */
   send(message) {
     if (this.state !== "open") return false

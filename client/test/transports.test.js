@@ -56,6 +56,27 @@ test("sender: one POST at a time, later messages batched in order", async () => 
   assert.deepEqual(fetch.calls[1].body, [{ n: 2 }, { n: 3 }])
 })
 
+test("sender: settled() waits for every POST on its way and queued, or for close", async () => {
+  const fetch = scriptedFetch()
+  const sender = new Sender({ url: "http://h/send", fetch, onfail: () => {} })
+  let settled = false
+  await sender.settled() // nothing sent: at once
+  sender.send({ n: 1 })
+  sender.send({ n: 2 })
+  sender.settled().then(() => (settled = true))
+  await flush()
+  fetch.calls[0].resolve({ ok: true, status: 202 })
+  await flush()
+  assert.equal(settled, false) // the second batch is on its way
+  fetch.calls[1].resolve({ ok: true, status: 202 })
+  await flush()
+  assert.equal(settled, true)
+  sender.send({ n: 3 })
+  const closing = sender.settled()
+  sender.close()
+  await closing
+})
+
 test("sender: a refused or failed POST fails the transport once", async () => {
   const fetch = scriptedFetch()
   const failures = []

@@ -10,7 +10,9 @@ cookies``. Two ways that used to go wrong there:
   logged out. Now the server sends ``cookies`` before the answer, and the client holds an
   answer that leaves the page until the cookies are stored. The test holds each ``POST
   cookies`` back a little, as a slow network would, so that a navigation that does not wait
-  always wins the race.
+  always wins the race. Over SSE and long-poll the cookies come on ``POST send``'s answer
+  and the redirect on the stream, which a proxy may deliver first: an answer that leaves
+  the page also waits for the POSTs on their way (tested with those answers held back).
 - With signed-cookie sessions every reflex that writes the session sets a cookie. Two
   ``POST cookies`` in flight at once could land in either order, and an older session
   would overwrite a newer one. Now they go one at a time, in order. The test delays the
@@ -94,6 +96,13 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
 
 
 @pytest.fixture(scope="module")
+def late_answers_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """Each ``POST send``'s ``202`` (and the cookies it sets) leaves 0.3 s late."""
+    with serve_app(tmp_path_factory, TESTS_SEND_ANSWERS_LATE=str(SLOW_NETWORK_S)) as deployment:
+        yield deployment
+
+
+@pytest.fixture(scope="module")
 def cookie_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     with serve_app(tmp_path_factory, TESTS_SESSION_ENGINE=SIGNED_COOKIES) as deployment:
         yield deployment
@@ -110,6 +119,19 @@ def test_a_login_then_a_redirect_lands_logged_in(
     page.evaluate("() => { Sockpuppet.stimulate('CounterReflex#sign_in_and_return') }")
 
     expect(page).to_have_url(app.url + "/?signed-in")
+    expect(page.locator("#user")).to_have_text("alice")
+
+
+@pytest.mark.parametrize("transport", ["sse", "longpoll"])
+def test_a_login_then_a_redirect_waits_for_the_post_that_carries_the_cookies(
+    late_answers_app: Deployment, page: Page, transport: str
+) -> None:
+    """Over SSE and long-poll the cookies come on ``POST send``'s answer, the redirect on
+    the stream: a proxy may deliver the stream first. The client leaves only once the POST
+    is answered."""
+    open_on(page, late_answers_app.url + "/", transport)
+    page.evaluate("() => { Sockpuppet.stimulate('CounterReflex#sign_in_and_return') }")
+    expect(page).to_have_url(late_answers_app.url + "/?signed-in")
     expect(page.locator("#user")).to_have_text("alice")
 
 

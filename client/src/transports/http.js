@@ -7,7 +7,8 @@
  * batch only once its reflexes ran, so the reflexes of one tab run in order even when its
  * POSTs land on different processes. A failed POST fails the transport (the connection
  * reconnects, and the outbox re-sends unanswered reflexes by id). `onsent(ms)` hears of
- * each acknowledged POST and how long it took.
+ * each acknowledged POST and how long it took; `settled()` waits until no POST is on its
+ * way (its answer may set cookies the next page needs).
  */
 
 /** `base` + `path` with the non-empty `params` as query string. */
@@ -34,6 +35,21 @@ export class Sender {
     this.busy = false
     this.closed = false
     this.abort = typeof AbortController === "function" ? new AbortController() : null
+    this.idleWaiters = []
+  }
+
+  /** Settles once nothing is on its way or waiting to go (or the sender is closed). */
+  settled() {
+    if (this.#idle()) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  #idle() {
+    return this.closed || (!this.busy && !this.waiting.length)
+  }
+
+  #notifyIdle() {
+    if (this.#idle()) for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 
   send(message) {
@@ -46,6 +62,7 @@ export class Sender {
     this.closed = true
     this.waiting = []
     if (this.abort) this.abort.abort()
+    this.#notifyIdle()
   }
 
   async pump() {
@@ -69,6 +86,7 @@ export class Sender {
       this.busy = false
     }
     this.pump()
+    this.#notifyIdle()
   }
 
   fail(info) {

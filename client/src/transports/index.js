@@ -11,7 +11,9 @@
  *   fetch, timers   what to make requests and timers with (fakes in tests)
  *   onmessage(message), onclose({code?, reason?, fatal?})   (`fatal`: token refused)
  * `open` returns a handle `{send(message), close()}`; `send` may be called at once (the
- * transport buffers until ready) and must keep the order of messages. Callbacks run
+ * transport buffers until ready) and must keep the order of messages. A handle whose
+ * sends take a while to be answered also has `settled()`: a promise that settles once
+ * none is on its way. Callbacks run
  * asynchronously (never inside `open`) and never after `close()` or after `onclose`.
  * The transport never reconnects by itself: it reports `onclose` and the connection
  * decides. Adding a transport is adding its module to this table.

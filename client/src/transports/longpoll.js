@@ -57,6 +57,7 @@ export function open({ url, token, cursor, streams = () => [], session = {}, fet
     send(message) {
       if (!closed) sender.send(message)
     },
+    settled: () => sender.settled(),
     close() {
       if (closed) return
       closed = true

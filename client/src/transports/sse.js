@@ -118,6 +118,7 @@ export function open({ url, token, since, streams = () => [], fetch, timers = gl
     send(message) {
       if (!closed) sender.send(message)
     },
+    settled: () => sender.settled(),
     close() {
       if (!closed) stop()
     },
