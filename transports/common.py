@@ -105,6 +105,7 @@ async def authenticate(scope: Scope, token: str, transport: str) -> Connection:
         client=tuple(scope["client"]) if scope.get("client") else None,
         server=tuple(scope["server"]) if scope.get("server") else None,
         root_path=scope.get("root_path", ""),
+        cookies=cookies,
     )
 
 
@@ -164,10 +165,11 @@ class Occupancy:
             )
         self._open[connection.owner] += 1
 
-    def leave(self, connection: Connection) -> None:
-        self._open[connection.owner] -= 1
-        if self._open[connection.owner] <= 0:
-            del self._open[connection.owner]
+    def leave(self, owner: str) -> None:
+        """Count out a connection of ``owner`` (its ``Connection.owner``)."""
+        self._open[owner] -= 1
+        if self._open[owner] <= 0:
+            del self._open[owner]
 
 
 occupancy = Occupancy()

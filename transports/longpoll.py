@@ -57,7 +57,7 @@ async def poll_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
         finally:
             await asyncio.shield(subscription.close())  # even when the poll is cancelled
     finally:
-        occupancy.leave(connection)
+        occupancy.leave(connection.owner)
 
 
 async def _collect(subscription: Subscription, hold: float, receive: Any) -> list[Message] | None:

@@ -19,7 +19,7 @@ from sockpuppet.bus import BusUnavailable, get_bus
 from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
 from sockpuppet.dispatcher import Dispatcher
-from transports.common import Refused, open_http, refusal
+from transports.common import Refused, open_http, query, refusal
 
 
 async def send_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -29,7 +29,7 @@ async def send_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
         response = JSONResponse({"type": "error", "message": "Use POST."}, status_code=405)
     else:
         try:
-            connection = await open_http(scope, request.query_params.get("transport", "http"))
+            connection = await open_http(scope, query(scope).get("transport", "http"))
             connection.answers_set_cookies = True
             body = await _body(request)
         except Refused as exc:

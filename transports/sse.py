@@ -24,7 +24,6 @@ from sse_starlette.sse import EventSourceResponse
 
 from sockpuppet.bus import BusUnavailable, Message, SlowConsumer, Subscription, get_bus
 from sockpuppet.conf import settings
-from sockpuppet.connection import Connection
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from transports import send
 from transports.common import (
@@ -49,27 +48,25 @@ async def sse_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     except Refused as exc:
         await refusal(exc)(scope, receive, send)
         return
+    owner, notices = connection.owner, connection.notices
     try:
-        await _stream(connection, cursor, scope, receive, send)
+        try:
+            subscription = await get_bus().subscribe(connection.streams, connection.cursor(cursor))
+        except BusUnavailable as exc:
+            await refusal(Refused(503, str(exc)))(scope, receive, send)
+            return
+        # The stream never reads the handshake again (its reflexes come by POST send): its
+        # headers and cookies are not kept for the stream's life (~0.5 KB per idle stream).
+        del connection
+        # ping=0: no ping task of sse-starlette's; the events send the heartbeat themselves,
+        # only when the stream is idle (one task fewer per connection, ~4 KiB each).
+        response = EventSourceResponse(_events(subscription, notices), ping=0)
+        try:
+            await response(scope, receive, send)
+        finally:
+            await subscription.close()
     finally:
-        occupancy.leave(connection)
-
-
-async def _stream(
-    connection: Connection, cursor: dict[str, int], scope: dict[str, Any], receive: Any, send: Any
-) -> None:
-    try:
-        subscription = await get_bus().subscribe(connection.streams, connection.cursor(cursor))
-    except BusUnavailable as exc:
-        await refusal(Refused(503, str(exc)))(scope, receive, send)
-        return
-    # ping=0: no ping task of sse-starlette's; the events send the heartbeat themselves,
-    # only when the stream is idle (one task fewer per connection, ~4 KiB each).
-    response = EventSourceResponse(_events(subscription, connection.notices), ping=0)
-    try:
-        await response(scope, receive, send)
-    finally:
-        await subscription.close()
+        occupancy.leave(owner)
 
 
 def _cursor(scope: dict[str, Any]) -> dict[str, int]:

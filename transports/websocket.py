@@ -108,7 +108,7 @@ class WebSocketTransport(AsyncWebsocketConsumer):
                 await self.subscription.close()
                 self.subscription = None
             if self.counted is not None:
-                occupancy.leave(self.counted)
+                occupancy.leave(self.counted.owner)
                 self.counted = None
 
     async def _refuse(self, code: int, reason: str) -> None:
