@@ -5,8 +5,9 @@ client's whole cursor after that message (JSON of stream -> position), so a brow
 own ``Last-Event-ID`` resumes exactly. Deliberate choices:
 
 - a first event at once: proxies and the client's transport proof see bytes flow;
-- a data-level heartbeat (``{"type":"heartbeat"}``) after ``HEARTBEAT`` seconds without
-  a message, rather than a comment, so the client can tell a live stream from a silent one;
+- a data-level heartbeat (``{"type":"heartbeat"}``) after ``HEARTBEAT`` seconds or a
+  little more without a message (``transports/heartbeat.py``), rather than a comment, so
+  the client can tell a live stream from a silent one;
 - ``X-Accel-Buffering: no`` and ``Cache-Control: no-store`` (sse-starlette's defaults);
   Django's GZip middleware never sees this response (it is not a Django view);
 - a client too slow to drain its queue gets the stream ended; it resumes by cursor.
@@ -14,7 +15,6 @@ own ``Last-Event-ID`` resumes exactly. Deliberate choices:
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,7 +23,6 @@ from sse_starlette.event import ServerSentEvent
 from sse_starlette.sse import EventSourceResponse
 
 from sockpuppet.bus import BusUnavailable, Message, SlowConsumer, Subscription, get_bus
-from sockpuppet.conf import settings
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from transports import send
 from transports.common import (
@@ -35,8 +34,8 @@ from transports.common import (
     query,
     refusal,
 )
+from transports.heartbeat import next_message
 
-HEARTBEAT = encode({"type": "heartbeat"})
 RETRY_MS = 1000
 
 
@@ -84,16 +83,9 @@ async def _events(
     yield ServerSentEvent(data=encode(welcome(cursor)), id=_event_id(cursor), retry=RETRY_MS)
     for notice in notices:
         yield ServerSentEvent(data=encode(notice))
-    heartbeat = float(settings.HEARTBEAT)
     while True:
         try:
-            message = subscription.get_nowait()
-            if message is None:
-                async with asyncio.timeout(heartbeat):
-                    message = await subscription.get()
-        except TimeoutError:
-            yield ServerSentEvent(data=HEARTBEAT)
-            continue
+            message = await next_message(subscription)
         except SlowConsumer:
             return
         await follow_subscribed(subscription, message)

@@ -15,12 +15,12 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from sockpuppet.bus import BusUnavailable, SlowConsumer, Subscription, get_bus
-from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
 from sockpuppet.dispatcher import Dispatcher
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from sockpuppet.tokens import TokenError
 from transports.common import Refused, authenticate, follow_subscribed, occupancy, origin_ok, query
+from transports.heartbeat import next_message
 
 CLOSE_BAD_TOKEN = 4001
 CLOSE_BAD_REQUEST = 4002
@@ -116,17 +116,9 @@ class WebSocketTransport(AsyncWebsocketConsumer):
         await self.close(code=code, reason=reason[:120])
 
     async def _send_loop(self, subscription: Subscription) -> None:
-        heartbeat = float(settings.HEARTBEAT)
         while True:
             try:
-                message = subscription.get_nowait()
-                if message is None:
-                    # asyncio.timeout, not wait_for: no task per message (fan-out to
-                    # thousands of connections pays that once per connection each time).
-                    async with asyncio.timeout(heartbeat):
-                        message = await subscription.get()
-            except TimeoutError:
-                message = {"type": "heartbeat"}
+                message = await next_message(subscription)
             except SlowConsumer:
                 await self.close(code=CLOSE_TOO_SLOW, reason="too slow: reconnect and resume")
                 return
