@@ -23,10 +23,10 @@ TICKS = 3
 
 
 class Pacemaker:
-    """The waiting streams of one event loop, and the timer that paces them."""
+    """The waiting streams of one event loop, and the timer that paces them (it runs
+    only while some stream waits)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def __init__(self) -> None:
         self._ticks = 0
         self._waiting: dict[Subscription, int] = {}  # -> the tick count when it began
         self._timer: asyncio.TimerHandle | None = None
@@ -34,10 +34,17 @@ class Pacemaker:
     def watch(self, subscription: Subscription) -> None:
         self._waiting[subscription] = self._ticks
         if self._timer is None:
-            self._timer = self._loop.call_later(float(settings.HEARTBEAT) / 2, self._tick)
+            self._schedule()
 
     def forget(self, subscription: Subscription) -> None:
         self._waiting.pop(subscription, None)
+        if not self._waiting and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _schedule(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(float(settings.HEARTBEAT) / 2, self._tick)
 
     def _tick(self) -> None:
         self._ticks += 1
@@ -47,7 +54,7 @@ class Pacemaker:
             subscription.put(BEAT)  # its reader wakes and sends it like any message
         self._timer = None
         if self._waiting:
-            self._timer = self._loop.call_later(float(settings.HEARTBEAT) / 2, self._tick)
+            self._schedule()
 
 
 _pacemakers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pacemaker] = (
@@ -59,7 +66,7 @@ def pacemaker() -> Pacemaker:
     loop = asyncio.get_running_loop()
     found = _pacemakers.get(loop)
     if found is None:
-        found = _pacemakers[loop] = Pacemaker(loop)
+        found = _pacemakers[loop] = Pacemaker()
     return found
 
 

@@ -76,3 +76,18 @@ async def test_idle_streams_share_one_timer_that_stops_when_none_waits(bus):
     assert pacer._timer is None  # nobody waits: no timer left running
     for subscription, _ in pairs:
         await subscription.close()
+
+
+async def test_the_timer_stops_when_the_last_waiting_stream_stops_waiting(bus):
+    """A connection that closes while idle leaves no timer behind (nor its loop held)."""
+    first, one = await waiting(bus, "c.x")
+    second, two = await waiting(bus, "c.y")
+    pacer = pacemaker()
+    one.cancel()
+    await asyncio.gather(one, return_exceptions=True)
+    assert pacer._timer is not None  # the other still waits
+    two.cancel()
+    await asyncio.gather(two, return_exceptions=True)
+    assert pacer._timer is None
+    await first.close()
+    await second.close()
