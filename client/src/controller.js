@@ -32,7 +32,9 @@ export function controllerFor(element) {
 
 /** The `Controller` class, whose `stimulate(...args)` calls `stimulate(controller, args)`. */
 export function defineController(stimulate) {
-  return class Controller extends StimulusController {
+  // Not named "Controller": esbuild, not minifying, gives the imported StimulusController
+  // that name too, and `class Controller extends Controller` cannot initialise.
+  return class SockpuppetController extends StimulusController {
     constructor(context) {
       super(context)
       track(this)
