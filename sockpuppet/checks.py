@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -158,29 +159,65 @@ def check_bus(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
 
 def _declared_workers() -> int:
     """Worker processes asked for on the server's command line (``--workers 4``, gunicorn's
-    ``-w 4``, also in ``GUNICORN_CMD_ARGS``) or through the environment (gunicorn, uvicorn).
-    A server's worker processes inherit its command line."""
+    ``-w 4``, also in ``GUNICORN_CMD_ARGS``), in gunicorn's configuration file, or through
+    the environment (gunicorn, uvicorn). A server's worker processes inherit its command
+    line."""
     import os
     import shlex
     import sys
 
     arguments = [*sys.argv[1:], *shlex.split(os.environ.get("GUNICORN_CMD_ARGS", ""))]
-    for index, argument in enumerate(arguments):
-        name, equals, value = argument.partition("=")
-        if name in ("--workers", "-w"):
-            if not equals and index + 1 < len(arguments):
-                value = arguments[index + 1]
-        elif name.startswith("-w") and not equals:
-            value = name[2:]  # -w4
-        else:
-            continue
-        if value.isdigit():
-            return int(value)
+    value = _option(arguments, "--workers", "-w")
+    if value is not None and value.isdigit():
+        return int(value)
+    if any(part.startswith("gunicorn") for part in Path(sys.argv[0]).parts[-2:]):
+        configured = _configured_workers(_option(arguments, "--config", "-c"))
+        if configured is not None:
+            return configured
     for name in ("WEB_CONCURRENCY", "UVICORN_WORKERS"):
         value = os.environ.get(name, "")
         if value.isdigit():
             return int(value)
     return 1
+
+
+def _option(arguments: list[str], long: str, short: str) -> str | None:
+    """The value of a command-line option (``--name V``, ``--name=V``, ``-n V``, ``-nV``)."""
+    for index, argument in enumerate(arguments):
+        name, equals, value = argument.partition("=")
+        if name in (long, short):
+            if not equals and index + 1 < len(arguments):
+                value = arguments[index + 1]
+        elif name.startswith(short) and not equals:
+            value = name[len(short) :]
+        else:
+            continue
+        return value
+    return None
+
+
+def _configured_workers(config: str | None) -> int | None:
+    """``workers = N`` in gunicorn's configuration file (``-c``; ``./gunicorn.conf.py`` by
+    default), read without running it; None when it sets no literal number."""
+    import ast
+
+    path = Path(config or "gunicorn.conf.py")
+    if (config or "").startswith("python:") or not path.is_file():
+        return None
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    found = None
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "workers" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and type(node.value.value) is int
+        ):
+            found = node.value.value
+    return found
 
 
 def _masked(url: str) -> str:

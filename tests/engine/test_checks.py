@@ -90,6 +90,33 @@ def test_workers_on_the_command_line_count(monkeypatch, argv, gunicorn_args, wor
     assert workers == 1 or f"{workers} worker processes" in found[0].msg
 
 
+@pytest.mark.parametrize(
+    ("argv", "file", "config", "workers"),
+    [
+        (["gunicorn", "-c", "conf.py", "app:application"], "conf.py", "workers = 3\n", 3),
+        (["gunicorn", "--config=conf.py", "app"], "conf.py", "bind = ':80'\nworkers = 2\n", 2),
+        (["/venv/bin/gunicorn", "app:application"], "gunicorn.conf.py", "workers = 4\n", 4),
+        (["/lib/gunicorn/__main__.py", "app"], "gunicorn.conf.py", "workers = 4\n", 4),
+        (["gunicorn", "-c", "conf.py", "-w", "1", "app"], "conf.py", "workers = 3\n", 1),
+        (["gunicorn", "-c", "conf.py", "app"], "conf.py", "workers = cpu_count() * 2\n", 1),
+        (["gunicorn", "-c", "conf.py", "app"], "conf.py", "workers = (\n", 1),
+        (["gunicorn", "-c", "python:project.conf", "app"], "gunicorn.conf.py", "workers = 3\n", 1),
+        (["uvicorn", "app:application"], "gunicorn.conf.py", "workers = 4\n", 1),
+    ],
+)
+def test_workers_in_gunicorns_config_file_count(monkeypatch, tmp_path, argv, file, config, workers):
+    """Read, not run: a literal ``workers = N`` counts; an expression or a module does not."""
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("UVICORN_WORKERS", raising=False)
+    monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / file).write_text(config)
+    monkeypatch.setattr("sys.argv", argv)
+    found = check_bus()
+    assert ids(found) == (["sockpuppet.W002"] if workers > 1 else [])
+    assert workers == 1 or f"{workers} worker processes" in found[0].msg
+
+
 @override_settings(SOCKPUPPET={"BUS": "redis://:secret@127.0.0.1:1/0"})
 def test_an_unreachable_redis_warns_without_leaking_the_password():
     [warning] = check_bus()
