@@ -126,6 +126,32 @@ test("longpoll: polls with the cursor of the moment, delivers in order, stops wh
   assert.deepEqual(received, [1, 2])
 })
 
+test("longpoll: the next poll waits for a task of its own, after the page saw the answer", async () => {
+  const fetch = scriptedFetch()
+  const clock = new FakeClock()
+  const seen = []
+  longpoll.open({
+    url: "http://h/sp/",
+    token: "tok",
+    cursor: () => "",
+    session: { longpollTimeout: 25 },
+    fetch,
+    timers: clock,
+    onmessage: (message) => {
+      // A page's promise callbacks (and mutation observers) run before the next request.
+      Promise.resolve().then(() => seen.push([message.position, fetch.calls.length]))
+    },
+    onclose: () => assert.fail("not closed"),
+  })
+  await clock.advance(0)
+  fetch.calls[0].resolve({ ok: true, status: 200, json: async () => [{ stream: "c", position: 1 }] })
+  await flush()
+  assert.deepEqual(seen, [[1, 1]])
+  assert.equal(fetch.calls.length, 1)
+  await clock.advance(0)
+  assert.equal(fetch.calls.length, 2)
+})
+
 test("longpoll: a 401 poll is a fatal close", async () => {
   const fetch = scriptedFetch()
   const closes = []

@@ -1,8 +1,9 @@
 /**
  * Long-poll transport: `GET {url}poll?token=…&since=…&streams=…` answers a JSON array of
  * server messages when some exist or the hold (`longpollTimeout`) expires; the next poll
- * starts at once with the cursor as it is then, which acknowledges the previous batch (a
- * batch lost on the way is delivered again). Client messages go by `POST send`.
+ * starts as soon as the page has handled them, with the cursor as it is then, which
+ * acknowledges the previous batch (a batch lost on the way is delivered again). Client
+ * messages go by `POST send`.
  */
 
 import { httpEndpoint, refusal, Sender } from "./http.js"
@@ -49,7 +50,9 @@ export function open({ url, token, cursor, streams = () => [], session = {}, fet
     } finally {
       timers.clearTimeout(timer)
     }
-    if (!closed) poll()
+    // The next poll starts in a task of its own: what the page does with these messages
+    // (mutation observers, promise callbacks, the next paint) does not wait for its request.
+    if (!closed) timers.setTimeout(poll, 0)
   }
   timers.setTimeout(poll, 0)
 
