@@ -196,3 +196,25 @@ def test_the_browser_latency_benchmark_runs_the_demo_on_a_redis_bus_of_its_own()
     assert "uvicorn, one process, redis bus," in finished.stdout
     rows = [line for line in finished.stdout.splitlines() if line.startswith("| longpoll | ")]
     assert len(rows) == 4, finished.stdout  # baseline, ping, reflex, and the differences
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(120)
+def test_the_steps_benchmark_splits_the_long_poll_round_trips() -> None:
+    """``loadtest.steps`` times each step of a long-poll round trip from Chromium's
+    Resource Timing, for the baseline, the Ping and the counter, in the order they happen."""
+    command = [
+        *(sys.executable, "-m", "loadtest.steps"),
+        *("--transports", "longpoll", "--clicks", "2", "--gap", "5"),
+    ]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=110)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    rows = [
+        line.strip("| ").split(" | ")
+        for line in finished.stdout.splitlines()
+        if line.startswith("| longpoll")
+    ]
+    assert [row[1] for row in rows] == ["bare ASGI baseline", "ping", "counter click -> DOM"]
+    for row in rows:
+        issued, sent, _posted, polled, read, done = map(float, row[3:9])
+        assert row[2] == "2" and 0 <= issued <= sent <= polled <= read <= done, finished.stdout
