@@ -29,9 +29,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from loadtest.processes import demo_server, uvicorn
 from tests.support.redis import RedisServer
@@ -157,16 +158,11 @@ def summary(name: str, values: list[float]) -> str:
     return f"| {name} | {len(values)} | {p50:.2f} | {p90:.2f} | {p99:.2f} | {statistics.mean(values):.2f} |"
 
 
-def measure(
-    transport: str, clicks: int, rounds: int, gap: float = 0, bus: str = "memory"
-) -> dict[str, list[float]]:
-    """Baseline, ping and reflex round trips on one transport, interleaved in ``rounds``;
-    each round trip starts ``gap`` ms after the last one ended (0: back to back). ``bus``:
-    the demo's ``SOCKPUPPET["BUS"]`` (``memory`` or a Redis URL)."""
-    baseline: list[float] = []
-    ping: list[float] = []
-    reflex: list[float] = []
-    per_round = max(1, clicks // rounds)
+@contextlib.contextmanager
+def pages(transport: str, bus: str = "memory") -> Iterator[tuple[str, Page, Page, Page]]:
+    """The echo app and the demo served, and three Chromium pages on ``transport``: the
+    echo app's, the demo counter's and the playground's; yields the echo app's URL and
+    the pages."""
     with (
         uvicorn("loadtest.echo_app:app") as echo_url,
         demo_server(transport, bus) as demo_url,
@@ -183,6 +179,21 @@ def measure(
             page.wait_for_function(
                 f"window.Sockpuppet && window.Sockpuppet.transport === {transport!r}"
             )
+        yield echo_url, bare, demo, playground
+        browser.close()
+
+
+def measure(
+    transport: str, clicks: int, rounds: int, gap: float = 0, bus: str = "memory"
+) -> dict[str, list[float]]:
+    """Baseline, ping and reflex round trips on one transport, interleaved in ``rounds``;
+    each round trip starts ``gap`` ms after the last one ended (0: back to back). ``bus``:
+    the demo's ``SOCKPUPPET["BUS"]`` (``memory`` or a Redis URL)."""
+    baseline: list[float] = []
+    ping: list[float] = []
+    reflex: list[float] = []
+    per_round = max(1, clicks // rounds)
+    with pages(transport, bus) as (echo_url, bare, demo, playground):
         bare.evaluate(BASELINE_JS[transport], [echo_url, 20, gap])  # warm up all three
         playground.evaluate(PING_JS, ["#ping-server", 20, gap])
         demo.evaluate(CLICK_JS, ["#increment", "#count", 20, gap])
@@ -190,7 +201,6 @@ def measure(
             baseline += bare.evaluate(BASELINE_JS[transport], [echo_url, per_round, gap])
             ping += playground.evaluate(PING_JS, ["#ping-server", per_round, gap])
             reflex += demo.evaluate(CLICK_JS, ["#increment", "#count", per_round, gap])
-        browser.close()
     return {"baseline": baseline, "ping": ping, "reflex": reflex}
 
 

@@ -27,10 +27,7 @@ import datetime
 import statistics
 import sys
 
-from playwright.sync_api import sync_playwright
-
-from loadtest.browser_latency import ARGS, CHROMIUM, _commit, percentile, publish
-from loadtest.processes import demo_server, uvicorn
+from loadtest.browser_latency import _commit, pages, percentile, publish
 
 STEPS = ("issued", "sent", "posted", "polled", "read", "done")
 HEADINGS = ("POST issued", "POST sent", "POST answered", "poll answered", "poll read", "done")
@@ -143,22 +140,7 @@ CLICK_JS = (
 
 def measure(transport: str, clicks: int, gap: float) -> dict[str, list[dict[str, float | None]]]:
     """The steps of ``clicks`` round trips of each side on ``transport``."""
-    with (
-        uvicorn("loadtest.echo_app:app") as echo_url,
-        demo_server(transport) as demo_url,
-        sync_playwright() as pw,
-    ):
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        bare = browser.new_page()
-        bare.goto(echo_url + "/")
-        demo = browser.new_page()
-        demo.goto(demo_url + "/")
-        playground = browser.new_page()
-        playground.goto(demo_url + "/playground/")
-        for page in (demo, playground):
-            page.wait_for_function(
-                f"window.Sockpuppet && window.Sockpuppet.transport === {transport!r}"
-            )
+    with pages(transport) as (echo_url, bare, demo, playground):
         sides = {
             "bare ASGI baseline": lambda n: bare.evaluate(
                 BASELINE_JS[transport], [echo_url, n, gap]
@@ -175,7 +157,6 @@ def measure(transport: str, clicks: int, gap: float) -> dict[str, list[dict[str,
         for _ in range(rounds):  # interleaved, as the machine's moods come and go
             for side, run in sides.items():
                 results[side] += run(clicks // rounds)
-        browser.close()
     return results
 
 
