@@ -7,7 +7,9 @@ The usual root, ``body`` (no ``data-reflex-root``), is cut from the text itself 
 page has one plain ``<body …>`` and one ``</body>`` followed by nothing but ``</html>``:
 the markup between them, exactly as the browser parsed it when the page loaded. Anything
 else (a ``<body`` in a comment or a script, content after ``</body>``, no body tag) goes
-through lxml like every other root.
+through lxml like every other root. What follows ``</body>`` (a script put after it, say)
+is moved into the body first, where browsers put it: lxml leaves it beside the body, and
+a page morph would remove it from the page.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def inner_html(page: str, selectors: list[str]) -> list[tuple[str, str]]:
     if selectors == ["body"] and (body := _plain_body(page)) is not None:
         return [("body", body)]
     document = lxml_html.document_fromstring(page)
+    _after_body_into_body(document)
     fragments = []
     for selector in selectors:
         try:
@@ -67,6 +70,23 @@ def _plain_body(page: str) -> str | None:
     if _AFTER_BODY.fullmatch(page, ends[0].end()) is None:
         return None
     return page[starts[0].end() : ends[0].start()]
+
+
+def _after_body_into_body(document: lxml_html.HtmlElement) -> None:
+    """Move the nodes after ``</body>`` to the end of the body, as HTML's "after body"
+    insertion mode does (comments too, which browsers keep beside the body: harmless)."""
+    body = document.find("body")
+    late = list(body.itersiblings()) if body is not None else []
+    if body is None or not late:
+        return
+    if body.tail:  # whitespace between </body> and what follows goes in with it
+        if len(body):
+            body[-1].tail = (body[-1].tail or "") + body.tail
+        else:
+            body.text = (body.text or "") + body.tail
+        body.tail = None
+    for node in late:
+        body.append(node)  # moves it, and its tail with it
 
 
 def _inner(element: etree._Element) -> str:

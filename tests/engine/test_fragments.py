@@ -41,9 +41,7 @@ def test_a_plain_body_is_cut_from_the_text_as_it_is(page, inner):
     [
         "<html><head><!-- <body> --></head><body><p>x</body></html>",  # a <body in a comment
         '<html><body><script>var s = "</body>"</script><p>x</body></html>',  # in a script
-        '<html><body><p>x</body><script src="late.js"></script></html>',  # after </body>
         "<html><p>no body tag</p></html>",
-        "<html><body/><p>x</html>",
     ],
 )
 def test_anything_unusual_goes_through_lxml(page):
@@ -54,3 +52,26 @@ def test_other_roots_go_through_lxml():
     page = "<html><body><main><p>a</main><p>b</body></html>"
     assert inner_html(page, ["main"]) == [("main", "<p>a</p>")]
     assert inner_html(page, ["main", "body"])[1] == ("body", "<main><p>a</p></main><p>b</p>")
+
+
+@pytest.mark.parametrize(
+    ("page", "inner"),
+    [
+        (
+            '<html><body><p>x</body>\n<div id="late">late</div><script src="late.js"></script></html>',
+            '<p>x</p>\n<div id="late">late</div><script src="late.js"></script>',
+        ),
+        ("<html><body></body><p>only after</p></html>", "<p>only after</p>"),
+        ("<html><body/><p>x</html>", "<p>x</p>"),  # browsers ignore the "/": <p> is inside
+        ("<html><body>text</body> <!-- c --><i>i</i> tail</html>", "text <!-- c --><i>i</i> tail"),
+    ],
+)
+def test_what_follows_the_body_is_in_it_as_browsers_parse_it(page, inner):
+    """Browsers put content after ``</body>`` at the end of the body; a page morph that
+    left it out would remove it from the page."""
+    assert inner_html(page, ["body"]) == [("body", inner)]
+
+
+def test_a_root_after_the_body_is_found():
+    page = '<html><body><p>x</body><section id="late"><b>late</b></section></html>'
+    assert inner_html(page, ["#late"]) == [("#late", "<b>late</b>")]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("broken/", views.broken, name="broken"),
     path("redirect/", views.redirect_away, name="redirect"),
     path("echo/", views.echo, name="echo"),
+    path("after-body/", views.after_body, name="after-body"),
     path("operations/", views.operations, name="operations"),
     path("parity/", include("tests.parity.urls")),
     path("ported/", include("tests.ported.urls")),

@@ -6,6 +6,11 @@ def counter(request):
     return render(request, "testapp/counter.html", {"count": request.session.get("count", 0)})
 
 
+def after_body(request):
+    """A template with content after ``</body>``, which browsers put into the body."""
+    return render(request, "testapp/after_body.html", {"count": request.session.get("count", 0)})
+
+
 class CounterView(TemplateView):
     template_name = "testapp/counter.html"
 
