@@ -22,6 +22,7 @@
 
 import { backoffDelay } from "./backoff.js"
 import { Cursor } from "./cursor.js"
+import { xhrRequest } from "./transports/xhr.js"
 import { uuid } from "./uuid.js"
 
 export const PROTOCOL = 1
@@ -51,6 +52,7 @@ export class Connection {
     onstate = () => {},
     streams = () => [],
     fetch = (...args) => globalThis.fetch(...args),
+    request = typeof XMLHttpRequest === "function" ? xhrRequest : fetch,
     timers = globalThis,
     random = Math.random,
     now = Date.now,
@@ -59,7 +61,7 @@ export class Connection {
     backoff = {},
     log = () => {},
   }) {
-    Object.assign(this, { url, csrfToken, registry, onmessage, onopen, onclose, onstate, fetch, timers })
+    Object.assign(this, { url, csrfToken, registry, onmessage, onopen, onclose, onstate, fetch, request, timers })
     Object.assign(this, { streams, random, now, storage, probeTimeout, backoff, log })
     this.serverTransports = transports
     this.allowed = null
@@ -267,6 +269,7 @@ export class Connection {
       streams: () => [...this.streams()],
       session: this.session,
       fetch: this.fetch,
+      request: this.request,
       timers: this.timers,
       onmessage: (message) => this.#receive(probe.handle, message),
       onclose: (info) => this.#closed(probe.handle, info),

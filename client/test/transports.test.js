@@ -42,7 +42,7 @@ function scriptedFetch() {
 
 test("sender: one POST at a time, later messages batched in order", async () => {
   const fetch = scriptedFetch()
-  const sender = new Sender({ url: "http://h/send", fetch, onfail: () => assert.fail("no failure") })
+  const sender = new Sender({ url: "http://h/send", request: fetch, onfail: () => assert.fail("no failure") })
   sender.send({ n: 1 })
   sender.send({ n: 2 })
   sender.send({ n: 3 })
@@ -58,7 +58,7 @@ test("sender: one POST at a time, later messages batched in order", async () => 
 
 test("sender: settled() waits for every POST on its way and queued, or for close", async () => {
   const fetch = scriptedFetch()
-  const sender = new Sender({ url: "http://h/send", fetch, onfail: () => {} })
+  const sender = new Sender({ url: "http://h/send", request: fetch, onfail: () => {} })
   let settled = false
   await sender.settled() // nothing sent: at once
   sender.send({ n: 1 })
@@ -80,7 +80,7 @@ test("sender: settled() waits for every POST on its way and queued, or for close
 test("sender: a refused or failed POST fails the transport once", async () => {
   const fetch = scriptedFetch()
   const failures = []
-  const sender = new Sender({ url: "http://h/send", fetch, onfail: (info) => failures.push(info) })
+  const sender = new Sender({ url: "http://h/send", request: fetch, onfail: (info) => failures.push(info) })
   sender.send({ n: 1 })
   sender.send({ n: 2 })
   await flush()
@@ -241,4 +241,21 @@ test("sse: a stream that delivers is not taken for buffered", async () => {
   await clock.advance(10 * sse.BUFFERED_AFTER)
   assert.deepEqual(closes, [])
   assert.deepEqual(received, [{ type: "heartbeat" }])
+})
+
+test("http transports: polls and POSTs go by `request`, the SSE stream by `fetch`", async () => {
+  const fetch = scriptedFetch()
+  const request = scriptedFetch()
+  const timers = { setTimeout: (fn) => (queueMicrotask(fn), 1), clearTimeout: () => {} }
+  const context = { url: "http://h/sp/", token: "tok", since: "", cursor: () => "", fetch, request, timers }
+  const polling = longpoll.open({ ...context, onmessage: () => {}, onclose: () => {} })
+  polling.send({ type: "ping", id: "p" })
+  const streaming = sse.open({ ...context, onmessage: () => {}, onclose: () => {} })
+  streaming.send({ type: "ping", id: "q" })
+  await flush()
+  const paths = (calls) => calls.map((call) => new URL(call.url).pathname).sort()
+  assert.deepEqual(paths(request.calls), ["/sp/poll", "/sp/send", "/sp/send"])
+  assert.deepEqual(paths(fetch.calls), ["/sp/sse"])
+  polling.close()
+  streaming.close()
 })

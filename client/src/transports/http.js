@@ -2,7 +2,7 @@
  * What the HTTP transports (SSE, long-poll) share: their endpoint URLs, how a refusal
  * reads, and the sender of client messages.
  *
- * The sender POSTs `send?token=…&transport=…` one batch at a time: messages handed over
+ * The sender POSTs `send?token=…&transport=…` with `request` (fetch-shaped) one batch at a time: messages handed over
  * while a POST is on its way wait and go together in the next one. The server answers a
  * batch only once its reflexes ran, so the reflexes of one tab run in order even when its
  * POSTs land on different processes. A failed POST fails the transport (the connection
@@ -26,9 +26,9 @@ export function refusal(status) {
 }
 
 export class Sender {
-  constructor({ url, fetch, onfail, onsent = () => {} }) {
+  constructor({ url, request, onfail, onsent = () => {} }) {
     this.url = url
-    this.fetch = fetch
+    this.request = request
     this.onfail = onfail
     this.onsent = onsent
     this.waiting = []
@@ -71,7 +71,7 @@ export class Sender {
     const batch = this.waiting.splice(0)
     const started = Date.now()
     try {
-      const response = await this.fetch(this.url, {
+      const response = await this.request(this.url, {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json" },

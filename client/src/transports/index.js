@@ -9,6 +9,8 @@
  *   streams()  signed names of the page's named streams now, for the `streams` parameter
  *   session    the whole negotiate answer (`heartbeat`, `longpollTimeout`, …)
  *   fetch, timers   what to make requests and timers with (fakes in tests)
+ *   request    fetch-shaped, for short requests whose whole answer is read at once (a poll,
+ *              a `POST send`): `XMLHttpRequest` in a browser (`xhr.js`); `fetch` if absent
  *   onmessage(message), onclose({code?, reason?, fatal?})   (`fatal`: token refused)
  * `open` returns a handle `{send(message), close()}`; `send` may be called at once (the
  * transport buffers until ready) and must keep the order of messages. A handle whose

@@ -3,7 +3,8 @@
  * server messages when some exist or the hold (`longpollTimeout`) expires; the next poll
  * starts as soon as the page has handled them, with the cursor as it is then, which
  * acknowledges the previous batch (a batch lost on the way is delivered again). Client
- * messages go by `POST send`.
+ * messages go by `POST send`. Both are made with `request` (`XMLHttpRequest` in a browser,
+ * see `xhr.js`).
  */
 
 import { httpEndpoint, refusal, Sender } from "./http.js"
@@ -15,7 +16,7 @@ const GRACE = 10000
 // An empty answer (an older server, a proxy) waits this long before the next poll.
 const EMPTY_PAUSE = 1000
 
-export function open({ url, token, cursor, streams = () => [], session = {}, fetch, timers = globalThis, onmessage, onclose }) {
+export function open({ url, token, cursor, streams = () => [], session = {}, fetch, request = fetch, timers = globalThis, onmessage, onclose }) {
   let closed = false
   let abort = null
   const hold = Number(session.longpollTimeout || 25) * 1000
@@ -26,13 +27,13 @@ export function open({ url, token, cursor, streams = () => [], session = {}, fet
     sender.close()
     onclose(info)
   }
-  const sender = new Sender({ url: httpEndpoint(url, "send", { token, transport: name }), fetch, onfail: fail })
+  const sender = new Sender({ url: httpEndpoint(url, "send", { token, transport: name }), request, onfail: fail })
 
   const poll = async () => {
     abort = new AbortController()
     const timer = timers.setTimeout(() => abort.abort(), hold + GRACE)
     try {
-      const response = await fetch(httpEndpoint(url, "poll", { token, since: cursor(), streams: streams().join(",") }), {
+      const response = await request(httpEndpoint(url, "poll", { token, since: cursor(), streams: streams().join(",") }), {
         credentials: "same-origin",
         cache: "no-store",
         signal: abort.signal,

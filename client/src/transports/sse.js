@@ -54,7 +54,7 @@ export function createEventParser(ondata) {
 }
 
 /** Opens the stream and the sender; see `transports/index.js` for the handle. */
-export function open({ url, token, since, streams = () => [], fetch, timers = globalThis, onmessage, onclose }) {
+export function open({ url, token, since, streams = () => [], fetch, request = fetch, timers = globalThis, onmessage, onclose }) {
   let closed = false
   let heard = false
   let silence = null
@@ -75,7 +75,7 @@ export function open({ url, token, since, streams = () => [], fetch, timers = gl
     const wait = Math.max(BUFFERED_AFTER, elapsed)
     silence = timers.setTimeout(() => fail({ reason: `the stream delivered nothing ${wait} ms after a POST was answered: buffered on the way` }), wait)
   }
-  const sender = new Sender({ url: httpEndpoint(url, "send", { token, transport: name }), fetch, onfail: fail, onsent: sent })
+  const sender = new Sender({ url: httpEndpoint(url, "send", { token, transport: name }), request, onfail: fail, onsent: sent })
   const deliver = (data) => {
     if (closed) return
     heard = true

@@ -1,0 +1,164 @@
+import assert from "node:assert/strict"
+import { test } from "node:test"
+import { Connection } from "../src/connection.js"
+import { xhrRequest } from "../src/transports/xhr.js"
+import { fakeFetch, fakeTransport, FakeClock, flush } from "./fakes.js"
+
+/** A stand-in for the browser's XMLHttpRequest: the test ends each request it made. */
+class FakeXHR {
+  static made = []
+
+  constructor() {
+    this.headers = {}
+    this.status = 0
+    this.responseText = ""
+    FakeXHR.made.push(this)
+  }
+
+  open(method, url) {
+    Object.assign(this, { method, url })
+  }
+
+  setRequestHeader(header, value) {
+    this.headers[header] = value
+  }
+
+  send(body) {
+    this.body = body
+  }
+
+  abort() {
+    this.#end("onabort")
+  }
+
+  answer(status, text) {
+    Object.assign(this, { status, responseText: text })
+    this.#end("onload")
+  }
+
+  fail() {
+    this.#end("onerror")
+  }
+
+  #end(event) {
+    if (this.ended) return
+    this.ended = true
+    this[event]()
+    this.onloadend()
+  }
+}
+
+/** An AbortSignal that counts its listeners. */
+function countingSignal() {
+  const controller = new AbortController()
+  const signal = controller.signal
+  let listeners = 0
+  const add = signal.addEventListener.bind(signal)
+  const remove = signal.removeEventListener.bind(signal)
+  signal.addEventListener = (...args) => (listeners++, add(...args))
+  signal.removeEventListener = (...args) => (listeners--, remove(...args))
+  return { controller, signal, listeners: () => listeners }
+}
+
+function withFakeXHR(run) {
+  return async () => {
+    FakeXHR.made = []
+    globalThis.XMLHttpRequest = FakeXHR
+    try {
+      await run()
+    } finally {
+      delete globalThis.XMLHttpRequest
+    }
+  }
+}
+
+test(
+  "xhr request: method, headers and body go out; the answer reads like fetch's",
+  withFakeXHR(async () => {
+    const answered = xhrRequest("http://h/sp/send?token=t", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: '[{"type":"ping"}]',
+    })
+    const [xhr] = FakeXHR.made
+    assert.equal(xhr.method, "POST")
+    assert.equal(xhr.url, "http://h/sp/send?token=t")
+    assert.deepEqual(xhr.headers, { "Content-Type": "application/json" })
+    assert.equal(xhr.body, '[{"type":"ping"}]')
+    xhr.answer(200, '[{"type":"pong","id":"1"}]')
+    const response = await answered
+    assert.equal(response.ok, true)
+    assert.equal(response.status, 200)
+    assert.deepEqual(await response.json(), [{ type: "pong", id: "1" }])
+
+    const refused = xhrRequest("http://h/sp/poll")
+    assert.equal(FakeXHR.made[1].method, "GET")
+    assert.equal(FakeXHR.made[1].body, null)
+    FakeXHR.made[1].answer(401, '{"type":"error"}')
+    assert.deepEqual([(await refused).ok, (await refused).status], [false, 401])
+  }),
+)
+
+test(
+  "xhr request: a network error rejects with a TypeError, an abort with an AbortError",
+  withFakeXHR(async () => {
+    const failed = xhrRequest("http://h/sp/poll")
+    FakeXHR.made[0].fail()
+    await assert.rejects(failed, TypeError)
+
+    const controller = new AbortController()
+    const aborted = xhrRequest("http://h/sp/poll", { signal: controller.signal })
+    controller.abort()
+    await assert.rejects(aborted, { name: "AbortError" })
+    assert.equal(FakeXHR.made[1].ended, true)
+
+    await assert.rejects(xhrRequest("http://h/sp/poll", { signal: controller.signal }), { name: "AbortError" })
+    assert.equal(FakeXHR.made.length, 2) // an aborted signal makes no request
+  }),
+)
+
+test(
+  "xhr request: one signal for many requests keeps no listener of an ended one",
+  withFakeXHR(async () => {
+    const { signal, listeners } = countingSignal()
+    for (let i = 0; i < 3; i++) {
+      const answered = xhrRequest("http://h/sp/send", { method: "POST", body: "[]", signal })
+      FakeXHR.made[i].answer(202, "")
+      await answered
+    }
+    const failed = xhrRequest("http://h/sp/send", { method: "POST", body: "[]", signal })
+    FakeXHR.made[3].fail()
+    await failed.catch(() => {})
+    assert.equal(listeners(), 0)
+  }),
+)
+
+test(
+  "connection: the transports' short requests use XMLHttpRequest where the page has it",
+  withFakeXHR(async () => {
+    const clock = new FakeClock()
+    const longpoll = fakeTransport("longpoll", { answerPings: true })
+    const connection = new Connection({
+      url: "http://h/sp/",
+      registry: { longpoll },
+      fetch: fakeFetch({ protocol: 1, token: "tok", transports: ["longpoll"] }),
+      timers: clock,
+      now: clock.now,
+    })
+    connection.start()
+    await flush()
+    assert.equal(longpoll.last.context.request, xhrRequest)
+    connection.stop()
+  }),
+)
+
+test("connection: without XMLHttpRequest the short requests go by the given fetch", async () => {
+  const clock = new FakeClock()
+  const longpoll = fakeTransport("longpoll", { answerPings: true })
+  const fetch = fakeFetch({ protocol: 1, token: "tok", transports: ["longpoll"] })
+  const connection = new Connection({ url: "http://h/sp/", registry: { longpoll }, fetch, timers: clock, now: clock.now })
+  connection.start()
+  await flush()
+  assert.equal(longpoll.last.context.request, fetch)
+  connection.stop()
+})
