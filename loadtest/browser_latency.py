@@ -47,6 +47,20 @@ ARGS = [
 ]
 RESULTS = Path(__file__).resolve().parent / "results"
 
+# The HTTP baselines make their short requests (a poll, a POST) as the client does, with
+# XMLHttpRequest (client/src/transports/xhr.js: a whole body reaches the page a task
+# sooner than with fetch); `body` makes a POST, `signal` aborts.
+REQUEST_JS = """
+const request = (url, body, signal) => new Promise((ok, fail) => {
+  const xhr = new XMLHttpRequest();
+  xhr.open(body === undefined ? "GET" : "POST", url);
+  xhr.onload = () => ok(xhr.responseText);
+  xhr.onerror = xhr.onabort = () => fail(new Error("request failed: " + url));
+  if (signal) signal.addEventListener("abort", () => xhr.abort(), {once: true});
+  xhr.send(body === undefined ? null : body);
+});
+"""
+
 # The baselines: the same round trip, on each transport, against loadtest/echo_app.py.
 BASELINE_JS = {
     "websocket": """async ([base, n, gap]) => {
@@ -64,7 +78,8 @@ BASELINE_JS = {
   ws.close();
   return times;
 }""",
-    "sse": """async ([base, n, gap]) => {
+    "sse": REQUEST_JS
+    + """async ([base, n, gap]) => {
   const id = Math.random().toString(36).slice(2);
   const events = new EventSource(base + "/sse?id=" + id);
   let arrived = null;
@@ -75,25 +90,26 @@ BASELINE_JS = {
     if (gap) await new Promise((ok) => setTimeout(ok, gap));
     const t0 = performance.now();
     const back = new Promise((ok) => { arrived = ok; });
-    await fetch(base + "/send?id=" + id, {method: "POST", body: JSON.stringify({type: "ping", id: String(i)})});
+    await request(base + "/send?id=" + id, JSON.stringify({type: "ping", id: String(i)}));
     await back;
     times.push(performance.now() - t0);
   }
   events.close();
   return times;
 }""",
-    "longpoll": """async ([base, n, gap]) => {
+    "longpoll": REQUEST_JS
+    + """async ([base, n, gap]) => {
   const id = Math.random().toString(36).slice(2);
   const times = [];
   // The last poll is aborted: left held, it would keep one of the browser's six
   // connections per host, and after a few rounds requests would queue behind them.
   const held = new AbortController();
-  const poll = () => fetch(base + "/poll?id=" + id, {signal: held.signal}).then((r) => r.json());
+  const poll = () => request(base + "/poll?id=" + id, undefined, held.signal).then(JSON.parse);
   let polled = poll();
   for (let i = 0; i < n; i++) {
     if (gap) await new Promise((ok) => setTimeout(ok, gap));
     const t0 = performance.now();
-    await fetch(base + "/send?id=" + id, {method: "POST", body: JSON.stringify({type: "ping", id: String(i)})});
+    await request(base + "/send?id=" + id, JSON.stringify({type: "ping", id: String(i)}));
     await polled;
     times.push(performance.now() - t0);
     polled = poll();

@@ -6,7 +6,7 @@ bare-ASGI baseline (``loadtest/echo_app.py``), the playground's Ping and the dem
 counter's +1 alike. Milliseconds after the click (the baseline: after its round trip
 starts), p50 of each step:
 
-- ``POST issued``: the page's script called ``fetch`` (the client's work before it);
+- ``POST issued``: the page's script made the request (the client's work before it);
 - ``POST sent``: Chromium's network stack wrote the request;
 - ``POST answered``: the ``202`` (or the echo's answer) arrived;
 - ``poll answered`` / ``poll read`` (long-poll): the held poll's answer began to arrive
@@ -27,13 +27,14 @@ import datetime
 import statistics
 import sys
 
-from loadtest.browser_latency import _commit, pages, percentile, publish
+from loadtest.browser_latency import REQUEST_JS, _commit, pages, percentile, publish
 
 STEPS = ("issued", "sent", "posted", "polled", "read", "done")
 HEADINGS = ("POST issued", "POST sent", "POST answered", "poll answered", "poll read", "done")
 
 # What each side shares: the steps of one round trip from its Resource Timing entries.
-TIMING_JS = """
+TIMING_JS = (
+    """
 const stepsOf = (t0, t1) => {
   const entries = performance.getEntriesByType("resource");
   const post = entries.find((e) => e.name.includes("/send") && e.startTime >= t0 - 1);
@@ -50,6 +51,8 @@ const stepsOf = (t0, t1) => {
 };
 const pause = (ms) => new Promise((ok) => setTimeout(ok, ms));
 """
+    + REQUEST_JS
+)
 
 BASELINE_JS = {
     "longpoll": TIMING_JS
@@ -57,14 +60,14 @@ BASELINE_JS = {
   performance.setResourceTimingBufferSize(10000);
   const id = Math.random().toString(36).slice(2);
   const held = new AbortController();
-  const poll = () => fetch(base + "/poll?id=" + id, {signal: held.signal}).then((r) => r.json());
+  const poll = () => request(base + "/poll?id=" + id, undefined, held.signal).then(JSON.parse);
   let polled = poll();
   const rows = [];
   for (let i = 0; i < n; i++) {
     await pause(gap);
     performance.clearResourceTimings();
     const t0 = performance.now();
-    const sent = fetch(base + "/send?id=" + id, {method: "POST", body: JSON.stringify({type: "ping", id: String(i)})});
+    const sent = request(base + "/send?id=" + id, JSON.stringify({type: "ping", id: String(i)}));
     await polled;
     const t1 = performance.now();
     await sent;
@@ -90,7 +93,7 @@ BASELINE_JS = {
     performance.clearResourceTimings();
     const back = new Promise((ok) => { arrived = ok; });
     const t0 = performance.now();
-    const sent = fetch(base + "/send?id=" + id, {method: "POST", body: JSON.stringify({type: "ping", id: String(i)})});
+    const sent = request(base + "/send?id=" + id, JSON.stringify({type: "ping", id: String(i)}));
     const t1 = await back;
     await sent;
     await pause(gap);
