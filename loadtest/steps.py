@@ -10,7 +10,8 @@ starts), p50 of each step:
 - ``POST sent``: Chromium's network stack wrote the request;
 - ``POST answered``: the ``202`` (or the echo's answer) arrived;
 - ``poll answered`` / ``poll read`` (long-poll): the held poll's answer began to arrive
-  and was read in full; an SSE event has no timing entry of its own;
+  and was read in full (Sockpuppet's poll sends its headers as it begins to wait, so
+  only ``poll read`` tells for it); an SSE event has no timing entry of its own;
 - ``done``: the page saw the answer (the event, the morphed count).
 
 Round trips are spaced (``--gap``, 30 ms) so each one's requests are told apart::
@@ -44,7 +45,8 @@ const stepsOf = (t0, t1) => {
     issued: post ? post.startTime - t0 : null,
     sent: post ? post.requestStart - t0 : null,
     posted: post ? post.responseStart - t0 : null,
-    polled: poll ? poll.responseStart - t0 : null,
+    // A poll that waited had its headers before the click: its answer's start is unknown.
+    polled: poll && poll.responseStart >= t0 ? poll.responseStart - t0 : null,
     read: poll ? poll.responseEnd - t0 : null,
     done: t1 - t0,
   };

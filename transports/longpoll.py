@@ -10,12 +10,14 @@ at once rather than holding its subscription to the end of the hold.
 Hundreds of polls answer together after a broadcast, so an answer costs little: the
 messages' JSON is the one every follower shares (``protocol.encode``), a poll that must
 wait watches for its client's disconnect with one task, and the subscription is let go
-after the answer is on its way.
+after the answer is on its way. A poll that waits sends its headers at once and only
+its body when a message comes (``_Answer``).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sockpuppet.bus import BusUnavailable, Message, SlowConsumer, Subscription, get_bus
@@ -49,24 +51,28 @@ async def poll_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
             return
         try:
             hold = 0.0 if connection.notices else float(settings.LONGPOLL_TIMEOUT)
-            messages = await _collect(subscription, hold, receive)
+            answer = _Answer(send, early=scope.get("http_version") == "1.1")
+            messages = await _collect(subscription, hold, receive, answer.start)
             if messages is None:
                 return  # the client went away: nobody to answer
             messages[1:1] = connection.notices
-            await _answer(send, messages)
+            await answer.finish(messages)
         finally:
             await asyncio.shield(subscription.close())  # even when the poll is cancelled
     finally:
         occupancy.leave(connection.owner)
 
 
-async def _collect(subscription: Subscription, hold: float, receive: Any) -> list[Message] | None:
-    """The welcome, then what is there, or what comes within ``hold`` seconds; None if
-    the client disconnected meanwhile."""
+async def _collect(
+    subscription: Subscription, hold: float, receive: Any, waiting: Callable[[], Awaitable[None]]
+) -> list[Message] | None:
+    """The welcome, then what is there, or what comes within ``hold`` seconds (awaiting
+    ``waiting()`` before it waits); None if the client disconnected meanwhile."""
     messages: list[Message] = [welcome(subscription.origin)]
     try:
         first = subscription.get_nowait()
-        if first is None:
+        if first is None and hold > 0:
+            await waiting()
             first = await _wait(subscription, hold, receive)
             if first is _GONE:
                 return None
@@ -111,11 +117,28 @@ async def _wait(subscription: Subscription, hold: float, receive: Any) -> Messag
         watcher.cancel()
 
 
-async def _answer(send: Any, messages: list[Message]) -> None:
-    body = ("[" + ",".join(map(encode, messages)) + "]").encode()
-    headers = [*HEADERS, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+class _Answer:
+    """A poll's ``200``. One that must wait sends its headers as it begins to wait (over
+    HTTP/1.1, chunked), so only the body is written when a message comes: one write
+    fewer on the way of every reflex's answer. Otherwise headers with the length go
+    with the body (HTTP/1.0 has no chunks; nginx proxies with it unless told 1.1)."""
+
+    def __init__(self, send: Any, early: bool) -> None:
+        self.send = send
+        self.early = early
+        self.started = False
+
+    async def start(self) -> None:
+        if self.early and not self.started:
+            self.started = True
+            await self.send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+
+    async def finish(self, messages: list[Message]) -> None:
+        body = ("[" + ",".join(map(encode, messages)) + "]").encode()
+        if not self.started:
+            headers = [*HEADERS, (b"content-length", str(len(body)).encode())]
+            await self.send({"type": "http.response.start", "status": 200, "headers": headers})
+        await self.send({"type": "http.response.body", "body": body})
 
 
 def endpoints() -> dict[tuple[str, str], Any]:
