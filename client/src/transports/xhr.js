@@ -10,7 +10,7 @@
  * Only what the transports use: `method`, `headers`, `body` and `signal` (an abort
  * rejects with an `AbortError`, as `fetch` does); the answer has `ok`, `status` and
  * `json()`. Cookies go with same-origin requests only, as with `fetch`'s
- * `credentials: "same-origin"`.
+ * `credentials: "same-origin"`; `cache` is ignored (the server answers `no-store`).
  */
 
 export function xhrRequest(url, { method = "GET", headers = {}, body = null, signal } = {}) {
@@ -21,7 +21,8 @@ export function xhrRequest(url, { method = "GET", headers = {}, body = null, sig
     xhr.open(method, url)
     for (const [header, value] of Object.entries(headers)) xhr.setRequestHeader(header, value)
     xhr.onload = () => resolve(answer(xhr))
-    xhr.onerror = () => reject(new TypeError(`network error: ${method} ${url}`))
+    // Like fetch's "Failed to fetch", without the query: it holds the token.
+    xhr.onerror = () => reject(new TypeError(`${method} ${url.split("?")[0]} failed`))
     xhr.ontimeout = xhr.onerror
     xhr.onabort = () => reject(aborted())
     // One AbortSignal may serve many requests (the sender's): let go of it after each.
