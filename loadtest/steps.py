@@ -12,6 +12,9 @@ starts), p50 of each step:
 - ``poll answered`` / ``poll read`` (long-poll): the held poll's answer began to arrive
   and was read in full (Sockpuppet's poll sends its headers as it begins to wait, so
   only ``poll read`` tells for it); an SSE event has no timing entry of its own;
+- ``poll at page`` / ``poll ended at page`` (long-poll): the page's side of the same,
+  from the poll's ``XMLHttpRequest``: its body reached the page's script (``readyState``
+  3) and the request ended there (4, when its answer is handed over);
 - ``done``: the page saw the answer (the event, the morphed count).
 
 Round trips are spaced (``--gap``, 30 ms) so each one's requests are told apart::
@@ -30,17 +33,43 @@ import sys
 
 from loadtest.browser_latency import REQUEST_JS, _commit, pages, percentile, publish
 
-STEPS = ("issued", "sent", "posted", "polled", "read", "done")
-HEADINGS = ("POST issued", "POST sent", "POST answered", "poll answered", "poll read", "done")
+STEPS = ("issued", "sent", "posted", "polled", "read", "loading", "ended", "done")
+HEADINGS = (
+    "POST issued",
+    "POST sent",
+    "POST answered",
+    "poll answered",
+    "poll read",
+    "poll at page",
+    "poll ended at page",
+    "done",
+)
 
 # What each side shares: the steps of one round trip from its Resource Timing entries.
 TIMING_JS = (
     """
+// Each XMLHttpRequest's readyState changes as the page's script sees them (the client's
+// and the baseline's polls alike), recorded before their own handlers run.
+if (!window.__requests) {
+  window.__requests = [];
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (body) {
+    const seen = {};
+    window.__requests.push(seen);
+    this.addEventListener("readystatechange", () => {
+      if (this.readyState === 3 && seen.loading === undefined) seen.loading = performance.now();
+      if (this.readyState === 4) Object.assign(seen, {ended: performance.now(), url: this.responseURL});
+    });
+    return send.call(this, body);
+  };
+}
 const stepsOf = (t0, t1) => {
   const entries = performance.getEntriesByType("resource");
   const post = entries.find((e) => e.name.includes("/send") && e.startTime >= t0 - 1);
   // The poll that answered was sent before the click: the last one to end by t1.
   const poll = entries.filter((e) => e.name.includes("/poll") && e.responseEnd >= t0 && e.responseEnd <= t1 + 0.01).pop();
+  const polled = window.__requests.filter((r) => r.url && r.url.includes("/poll") && r.ended >= t0 && r.ended <= t1 + 0.01).pop();
+  window.__requests = window.__requests.filter((r) => r.ended === undefined);
   return {
     issued: post ? post.startTime - t0 : null,
     sent: post ? post.requestStart - t0 : null,
@@ -48,6 +77,8 @@ const stepsOf = (t0, t1) => {
     // A poll that waited had its headers before the click: its answer's start is unknown.
     polled: poll && poll.responseStart >= t0 ? poll.responseStart - t0 : null,
     read: poll ? poll.responseEnd - t0 : null,
+    loading: polled && polled.loading !== undefined ? polled.loading - t0 : null,
+    ended: polled ? polled.ended - t0 : null,
     done: t1 - t0,
   };
 };
