@@ -4,13 +4,17 @@ import { Connection } from "../src/connection.js"
 import { xhrRequest } from "../src/transports/xhr.js"
 import { fakeFetch, fakeTransport, FakeClock, flush } from "./fakes.js"
 
-/** A stand-in for the browser's XMLHttpRequest: the test ends each request it made. */
+/**
+ * A stand-in for the browser's XMLHttpRequest: the test ends each request it made, and
+ * may first let part or all of its body arrive (`readyState` 3, LOADING).
+ */
 class FakeXHR {
   static made = []
 
   constructor() {
     this.headers = {}
     this.status = 0
+    this.readyState = 1
     this.responseText = ""
     FakeXHR.made.push(this)
   }
@@ -31,8 +35,14 @@ class FakeXHR {
     this.#end("onabort")
   }
 
+  arrive(status, text) {
+    Object.assign(this, { status, responseText: text, readyState: 3 })
+    this.onreadystatechange()
+  }
+
   answer(status, text) {
-    Object.assign(this, { status, responseText: text })
+    Object.assign(this, { status, responseText: text, readyState: 4 })
+    this.onreadystatechange()
     this.#end("onload")
   }
 
@@ -96,6 +106,48 @@ test(
     assert.equal(FakeXHR.made[1].body, null)
     FakeXHR.made[1].answer(401, '{"type":"error"}')
     assert.deepEqual([(await refused).ok, (await refused).status], [false, 401])
+  }),
+)
+
+test(
+  "xhr request: a whole JSON body is answered as it arrives, before the response ends",
+  withFakeXHR(async () => {
+    const answered = xhrRequest("http://h/sp/poll?since=3")
+    const [xhr] = FakeXHR.made
+    let response = null
+    answered.then((value) => (response = value))
+    xhr.arrive(200, '[{"type":"morph","position":4}] ')
+    await flush()
+    assert.notEqual(response, null, "answered at readyState 3")
+    assert.equal(xhr.ended, undefined)
+    assert.equal(response.status, 200)
+    assert.deepEqual(await response.json(), [{ type: "morph", position: 4 }])
+    xhr.fail() // the rest of the response failing changes nothing
+    assert.deepEqual(await answered, response)
+  }),
+)
+
+test(
+  "xhr request: a body still on its way, or not an array or object, is answered at its end",
+  withFakeXHR(async () => {
+    for (const [part, whole] of [
+      ['[{"type":"morph","html":"<p>]', '[{"type":"morph","html":"<p>]</p>"}]'],
+      ['[{"a":[1]}', '[{"a":[1]},{"b":2}]'],
+      ["12", "123"], // a number parses at any cut: only an array or object is whole
+      ["", ""],
+    ]) {
+      const answered = xhrRequest("http://h/sp/poll")
+      const xhr = FakeXHR.made.at(-1)
+      let response = null
+      answered.then((value) => (response = value))
+      xhr.arrive(whole ? 200 : 202, part)
+      await flush()
+      assert.equal(response, null, `not answered early on ${JSON.stringify(part)}`)
+      xhr.answer(whole ? 200 : 202, whole)
+      await flush()
+      assert.equal(response.status, whole ? 200 : 202)
+      if (whole) assert.deepEqual(await response.json(), JSON.parse(whole))
+    }
   }),
 )
 
