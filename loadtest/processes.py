@@ -76,6 +76,8 @@ def uvicorn_process(
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
+    Path(log.name).unlink()  # kept when the run failed, to read
 
 
 @contextlib.contextmanager

@@ -14,7 +14,8 @@ starts), p50 of each step:
   only ``poll read`` tells for it); an SSE event has no timing entry of its own;
 - ``poll at page`` / ``poll ended at page`` (long-poll): the page's side of the same,
   from the poll's ``XMLHttpRequest``: its body reached the page's script (``readyState``
-  3) and the request ended there (4, when its answer is handed over);
+  3: a whole JSON body is answered there, by the client and the baseline alike) and the
+  request ended there (4, which may come after ``done``);
 - ``done``: the page saw the answer (the event, the morphed count).
 
 Round trips are spaced (``--gap``, 30 ms) so each one's requests are told apart::
@@ -49,18 +50,19 @@ HEADINGS = (
 TIMING_JS = (
     """
 // Each XMLHttpRequest's readyState changes as the page's script sees them (the client's
-// and the baseline's polls alike), recorded before their own handlers run.
+// and the baseline's polls alike), recorded before their own handlers run: this listener
+// is added as the request opens, before they set theirs.
 if (!window.__requests) {
   window.__requests = [];
-  const send = XMLHttpRequest.prototype.send;
-  XMLHttpRequest.prototype.send = function (body) {
+  const open = XMLHttpRequest.prototype.open;
+  XMLHttpRequest.prototype.open = function (...args) {
     const seen = {};
     window.__requests.push(seen);
     this.addEventListener("readystatechange", () => {
-      if (this.readyState === 3 && seen.loading === undefined) seen.loading = performance.now();
+      if (this.readyState === 3 && seen.loading === undefined) Object.assign(seen, {loading: performance.now(), url: this.responseURL});
       if (this.readyState === 4) Object.assign(seen, {ended: performance.now(), url: this.responseURL});
     });
-    return send.call(this, body);
+    return open.apply(this, args);
   };
 }
 const stepsOf = (t0, t1) => {
@@ -68,7 +70,8 @@ const stepsOf = (t0, t1) => {
   const post = entries.find((e) => e.name.includes("/send") && e.startTime >= t0 - 1);
   // The poll that answered was sent before the click: the last one to end by t1.
   const poll = entries.filter((e) => e.name.includes("/poll") && e.responseEnd >= t0 && e.responseEnd <= t1 + 0.01).pop();
-  const polled = window.__requests.filter((r) => r.url && r.url.includes("/poll") && r.ended >= t0 && r.ended <= t1 + 0.01).pop();
+  // Its body reached the page by t1 (a whole JSON body is answered then, before the end).
+  const polled = window.__requests.filter((r) => r.url && r.url.includes("/poll") && r.loading >= t0 && r.loading <= t1 + 0.01).pop();
   window.__requests = window.__requests.filter((r) => r.ended === undefined);
   return {
     issued: post ? post.startTime - t0 : null,
