@@ -3,7 +3,8 @@
 The tests start this same project under uvicorn and steer it with environment variables:
 ``SOCKPUPPET_TRANSPORTS`` (comma list), ``SOCKPUPPET_BUS`` (``memory`` or a Redis URL),
 ``DEMO_DATABASE`` (path of the SQLite file), ``DEMO_DEBUG`` (``0`` turns DEBUG off),
-``DEMO_SESSION_ENGINE`` (a Django session backend; database sessions by default),
+``DEMO_SESSION_ENGINE`` (a Django session backend; by default ``cached_db`` on the memory
+bus, one process, and ``db`` on a Redis bus),
 ``SOCKPUPPET_MAX_REFLEXES_PER_SECOND`` (the benchmarks raise it).
 
 ``DEMO_CELERY_BROKER`` (e.g. ``redis://127.0.0.1:6379/1``) runs the background jobs of
@@ -97,9 +98,6 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "demo" / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-SESSION_ENGINE = os.environ.get("DEMO_SESSION_ENGINE", "django.contrib.sessions.backends.db")
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
-
 SOCKPUPPET = {
     "TRANSPORTS": [
         name.strip()
@@ -110,6 +108,25 @@ SOCKPUPPET = {
     # Benchmarks click faster than any person: they raise the per-connection limit.
     "MAX_REFLEXES_PER_SECOND": int(os.environ.get("SOCKPUPPET_MAX_REFLEXES_PER_SECOND", "50")),
 }
+
+# Sessions live in the database. On the memory bus the demo is one process, so they are
+# read from this process's memory and written through to the database (``cached_db``):
+# a reflex that changes the session costs one query instead of two. Several processes
+# (a Redis bus) must not each keep a copy that another one changes: they read the database.
+ONE_PROCESS = SOCKPUPPET["BUS"] == "memory"
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},  # a session each; the oldest go first
+    }
+}
+SESSION_ENGINE = os.environ.get(
+    "DEMO_SESSION_ENGINE",
+    "django.contrib.sessions.backends.cached_db"
+    if ONE_PROCESS
+    else "django.contrib.sessions.backends.db",
+)
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Background jobs (demo/jobs): a Celery broker when one is given, else a thread of this process.
 DEMO_JOB_STEPS = int(os.environ.get("DEMO_JOB_STEPS", "10"))

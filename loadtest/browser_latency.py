@@ -13,8 +13,9 @@ of the (shared) machine hits both alike:
 
     .venv/bin/python -m loadtest.browser_latency --clicks 300
 
-starts each round trip as the last one ends, in a task of its own as a person's click
-always is (``--gap 50``: 50 ms of quiet before each, as between a person's clicks;
+starts each round trip as the last one ends (on SSE and long-poll, once the last POST
+is answered, for the baseline and the client alike), in a task of its own as a person's
+click always is (``--gap 50``: 50 ms of quiet before each, as between a person's clicks;
 ``--bus redis``: the demo on the Redis bus, as a deployment of several processes runs),
 prints a Markdown table and, with ``--record``, writes it to
 ``loadtest/results/``.
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import os
 import platform
 import statistics
 import subprocess
@@ -135,9 +137,43 @@ BASELINE_JS = {
 }""",
 }
 
+# The client's HTTP transports send a tab's POSTs one at a time, and the server writes a
+# POST's own 202 right behind its reflex's answer: a click made as that answer arrives
+# would wait for the 202 before its POST goes out. The bare baselines await their POST's
+# answer before their next round trip starts; so does each click, on pages with this script
+# (`watch_posts`). A person's clicks are far enough apart that the 202 is always in.
+POSTS_JS = """(() => {
+  let flying = 0;
+  const waiting = [];
+  const open = XMLHttpRequest.prototype.open;
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.open = function (method, ...rest) {
+    this.benchmarkPost = method === "POST";
+    return open.call(this, method, ...rest);
+  };
+  XMLHttpRequest.prototype.send = function (body) {
+    if (this.benchmarkPost) {
+      flying++;
+      this.addEventListener("loadend", () => {
+        if (--flying === 0) waiting.splice(0).forEach((ok) => ok());
+      });
+    }
+    return send.call(this, body);
+  };
+  window.postsSettled = () => flying === 0 ? Promise.resolve() : new Promise((ok) => waiting.push(ok));
+})();"""
+
+
+def watch_posts(page: Page) -> None:
+    """Let the click scripts on ``page`` await the client's POSTs on their way (before
+    the page loads)."""
+    page.add_init_script(POSTS_JS)
+
+
 CLICK_JS = """async ([button, output, n, gap]) => {
   const times = [];
   for (let i = 0; i < n; i++) {
+    if (window.postsSettled) await window.postsSettled();
     const before = document.querySelector(output).textContent;
     const changed = new Promise((ok, fail) => {
       const observer = new MutationObserver(() => {
@@ -159,6 +195,7 @@ CLICK_JS = """async ([button, output, n, gap]) => {
 PING_JS = """async ([button, n, gap]) => {
   const times = [];
   for (let i = 0; i < n; i++) {
+    if (window.postsSettled) await window.postsSettled();
     const answered = new Promise((ok, fail) => {
       const done = (event) => {
         if (event.detail && event.detail.target === "PlaygroundReflex#ping") {
@@ -203,8 +240,10 @@ def pages(transport: str, bus: str = "memory") -> Iterator[tuple[str, Page, Page
         bare = browser.new_page()
         bare.goto(echo_url + "/")
         demo = browser.new_page()
+        watch_posts(demo)
         demo.goto(demo_url + "/")
         playground = browser.new_page()
+        watch_posts(playground)
         playground.goto(demo_url + "/playground/")
         for page in (demo, playground):
             page.wait_for_function(
@@ -248,8 +287,8 @@ def report(
         f"Command: `{command}`",
         "",
         f"Machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, {chromium}; "
-        f"uvicorn, one process, {bus} bus, DEBUG off, the demo's SQLite database sessions "
-        f"(demo/settings.py). Code at `{_commit()}`.",
+        f"uvicorn, one process, {bus} bus, DEBUG off, the demo's sessions: {_sessions(bus)}. "
+        f"Code at `{_commit()}`.",
         "",
         "Milliseconds from `performance.now()` inside Chromium. Baseline: the same round trip on the "
         "same transport against a bare ASGI app (`loadtest/echo_app.py`) under the same uvicorn, "
@@ -263,7 +302,9 @@ def report(
             if gap
             else "Each round trip starts as the last one ends (back to back), in a task of its own "
             "as a click always is."
-        ),
+        )
+        + " On SSE and long-poll, a round trip starts once the last one's POST is answered, "
+        "the baseline's and the client's alike.",
         "",
         "| transport | what | samples | p50 | p90 | p99 | mean |",
         "|---|---|---|---|---|---|---|",
@@ -284,6 +325,16 @@ def report(
             f"| {percentile(runs['reflex'], 50) - floor:+.2f} ms |"
         )
     return "\n".join([*lines, ""])
+
+
+def _sessions(bus: str) -> str:
+    """The demo's session backend for ``bus`` (``demo/settings.py``), as the record says it."""
+    engine = os.environ.get("DEMO_SESSION_ENGINE", "")
+    if engine:
+        return f"`{engine}` (`DEMO_SESSION_ENGINE`)"
+    if bus == "memory":
+        return "`cached_db` (read from the process's memory, written to SQLite)"
+    return "`db` (SQLite)"
 
 
 def _commit() -> str:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -81,17 +81,24 @@ def uvicorn_process(
 
 
 @contextlib.contextmanager
-def demo_server(transports: str = "websocket", bus: str = "memory") -> Iterator[str]:
-    """The demo on a fresh migrated SQLite database, DEBUG off; yields its base URL."""
-    with demo_process(transports, bus) as (url, _pid):
+def demo_server(
+    transports: str = "websocket", bus: str = "memory", settings: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """The demo on a fresh migrated SQLite database, DEBUG off; yields its base URL.
+    ``settings``: more environment variables of ``demo/settings.py``."""
+    with demo_process(transports, bus, settings=settings) as (url, _pid):
         yield url
 
 
 @contextlib.contextmanager
 def demo_process(
-    transports: str = "websocket", bus: str = "memory", uvicorn_options: Sequence[str] = ()
+    transports: str = "websocket",
+    bus: str = "memory",
+    uvicorn_options: Sequence[str] = (),
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[str, int]]:
-    """``demo_server`` with more uvicorn ``options``; yields the base URL and the pid."""
+    """``demo_server`` with more uvicorn ``options`` and demo ``settings`` (environment
+    variables of ``demo/settings.py``); yields the base URL and the pid."""
     with tempfile.TemporaryDirectory(prefix="sockpuppet-bench-") as folder:
         env = {
             "DJANGO_SETTINGS_MODULE": "demo.settings",
@@ -100,6 +107,7 @@ def demo_process(
             "SOCKPUPPET_TRANSPORTS": transports,
             "SOCKPUPPET_BUS": bus,
             "SOCKPUPPET_MAX_REFLEXES_PER_SECOND": "100000",  # a benchmark clicks back to back
+            **(settings or {}),
         }
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "-v", "0"],

@@ -81,7 +81,7 @@ const stepsOf = (t0, t1) => {
     polled: poll && poll.responseStart >= t0 ? poll.responseStart - t0 : null,
     read: poll ? poll.responseEnd - t0 : null,
     loading: polled && polled.loading !== undefined ? polled.loading - t0 : null,
-    ended: polled ? polled.ended - t0 : null,
+    ended: polled && polled.ended !== undefined ? polled.ended - t0 : null,
     done: t1 - t0,
   };
 };

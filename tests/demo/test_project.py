@@ -76,3 +76,17 @@ def test_a_celery_broker_with_the_redis_bus_is_accepted(tmp_path: Path) -> None:
     result = manage("diffsettings", database=tmp_path / "db.sqlite3", env=env)
     assert result.returncode == 0, result.stderr
     assert "CELERY_BROKER_URL = 'redis://127.0.0.1:6379/1'" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("bus", "engine"),
+    [("memory", "cached_db"), ("redis://127.0.0.1:6379/0", "db")],
+)
+def test_sessions_are_cached_only_in_one_process(tmp_path: Path, bus: str, engine: str) -> None:
+    """On the memory bus the demo is one process: its sessions are read from its memory.
+    Processes sharing a Redis bus read them from the database, never a copy another
+    process changed since."""
+    env = {"SOCKPUPPET_BUS": bus}
+    result = manage("diffsettings", "--all", database=tmp_path / "db.sqlite3", env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"SESSION_ENGINE = 'django.contrib.sessions.backends.{engine}'" in result.stdout

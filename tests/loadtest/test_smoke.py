@@ -188,6 +188,26 @@ def test_the_browser_latency_benchmark_times_baseline_ping_and_click_on_every_tr
 
 
 @pytest.mark.browser
+@pytest.mark.timeout(180)
+def test_the_session_backends_benchmark_clicks_the_counter_on_each_engine() -> None:
+    """``loadtest.session_backends`` serves the demo once per session engine and clicks
+    each one's counter in turn, every transport asked for."""
+    command = [
+        *(sys.executable, "-m", "loadtest.session_backends", "--engines", "db,cached_db"),
+        *("--clicks", "4", "--rounds", "2", "--transports", "websocket,longpoll"),
+    ]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=170)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    rows = [line.split(" | ") for line in finished.stdout.splitlines() if line.startswith("| ")]
+    samples = {(row[0][2:], row[1]): row[2] for row in rows[1:]}
+    assert samples == {
+        (transport, engine): "4"
+        for transport in ("websocket", "longpoll")
+        for engine in ("db", "cached_db")
+    }, finished.stdout
+
+
+@pytest.mark.browser
 @pytest.mark.timeout(120)
 def test_the_steps_benchmark_splits_the_long_poll_round_trips() -> None:
     """``loadtest.steps`` times each step of a long-poll round trip from Chromium's
@@ -206,14 +226,14 @@ def test_the_steps_benchmark_splits_the_long_poll_round_trips() -> None:
     ]
     assert [row[1] for row in rows] == ["bare ASGI baseline", "ping", "counter click -> DOM"]
     for row in rows:
-        issued, sent, _posted, polled, read, at_page, ended, done = row[3:11]
-        network = [issued, sent] + ([] if polled == "-" else [polled]) + [read, done]
-        # The script's own times (close ones may swap with the above): a whole body is
-        # answered as it reaches the page, before its request ends (maybe after done).
-        page = [at_page, done]
-        assert float(ended) >= float(at_page), finished.stdout
-        assert row[2] == "2" and float(network[0]) >= 0, finished.stdout
-        for steps in (network, page):
-            assert list(map(float, steps)) == sorted(map(float, steps)), finished.stdout
+        issued, sent, _posted, _polled, read, at_page, ended, done = row[3:11]
+        assert row[2] == "2" and 0 <= float(issued) <= float(sent) <= float(done), finished.stdout
+        # Each step's p50 is over the round trips that saw it, so only steps every round
+        # trip has are compared: a whole body is answered as it reaches the page, and the
+        # request's end (Chromium's responseEnd, "poll read"; "poll ended at page") may
+        # come after done, past the script's look.
+        assert float(sent) <= float(at_page) <= float(done), finished.stdout
+        for late in (read, ended):
+            assert late == "-" or float(late) >= float(sent), finished.stdout
     # Sockpuppet's poll had its headers before the click: only the baseline's start shows.
     assert [row[6] == "-" for row in rows] == [False, True, True], finished.stdout
