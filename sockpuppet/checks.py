@@ -157,6 +157,45 @@ def check_bus(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     return []
 
 
+# Session engines that read a session from a cache, and cache backends private to a process.
+_CACHED_SESSIONS = (
+    "django.contrib.sessions.backends.cache",
+    "django.contrib.sessions.backends.cached_db",
+)
+_PROCESS_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+
+
+@register()
+def check_sessions(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """On the Redis bus any process may run a visitor's next reflex: a session cached in
+    one process's memory is stale there once another process changed it."""
+    bus = settings.BUS
+    if not isinstance(bus, str) or not bus.startswith(("redis://", "rediss://", "unix://")):
+        return []
+    engine = django_settings.SESSION_ENGINE
+    if engine not in _CACHED_SESSIONS:
+        return []
+    alias = django_settings.SESSION_CACHE_ALIAS
+    backend = django_settings.CACHES.get(alias, {}).get("BACKEND", "")
+    if backend not in _PROCESS_CACHES:
+        return []
+    return [
+        Warning(
+            f'SESSION_ENGINE = "{engine}" reads sessions from the "{alias}" cache, a '
+            f'{backend.rsplit(".", 1)[-1]} of each process, but SOCKPUPPET["BUS"] is Redis, '
+            "for several processes.",
+            hint="A reflex, a POST send or a poll may reach any of them: one that cached a "
+            "visitor's session reads its stale copy once another changed it (a count lost, a "
+            "login not seen). Give sessions a cache the processes share (RedisCache, "
+            "Memcached) or the db engine; with one process only, silence sockpuppet.W005.",
+            id="sockpuppet.W005",
+        )
+    ]
+
+
 def _declared_workers() -> int:
     """Worker processes asked for on the server's command line (``--workers 4``, gunicorn's
     ``-w 4``, also in ``GUNICORN_CMD_ARGS``), in gunicorn's configuration file, or through

@@ -4,7 +4,7 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 
-from sockpuppet.checks import check_asgi, check_bus, check_project, check_settings
+from sockpuppet.checks import check_asgi, check_bus, check_project, check_sessions, check_settings
 
 
 def ids(messages):
@@ -17,6 +17,7 @@ def test_a_clean_configuration_passes():
         and check_project() == []
         and check_bus() == []
         and check_asgi() == []
+        and check_sessions() == []
     )
 
 
@@ -139,6 +140,39 @@ def test_an_asgi_module_without_sockpuppet_warns(tmp_path, monkeypatch, settings
 
 
 def test_checks_are_registered():
-    assert {check_settings, check_project, check_bus, check_asgi} <= set(
+    assert {check_settings, check_project, check_bus, check_asgi, check_sessions} <= set(
         checks.registry.registry.get_checks()
     )
+
+
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SHARED = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("bus", "engine", "caches", "warns"),
+    [
+        ("redis://127.0.0.1:1/0", "cached_db", LOCMEM, True),
+        ("redis://127.0.0.1:1/0", "cache", LOCMEM, True),
+        ("redis://127.0.0.1:1/0", "cached_db", SHARED, False),
+        ("redis://127.0.0.1:1/0", "db", LOCMEM, False),
+        ("memory", "cached_db", LOCMEM, False),
+    ],
+)
+def test_sessions_cached_in_each_process_warn_on_the_redis_bus(
+    settings, bus, engine, caches, warns
+):
+    """Any process may run a tab's next reflex on the Redis bus: a session read from one
+    process's own cache would be stale after another process changed it."""
+    settings.SOCKPUPPET = {"BUS": bus}
+    settings.SESSION_ENGINE = f"django.contrib.sessions.backends.{engine}"
+    settings.CACHES = caches
+    found = check_sessions()
+    assert ids(found) == (["sockpuppet.W005"] if warns else [])
+    if warns:
+        assert "LocMemCache" in found[0].msg and "SESSION_ENGINE" in found[0].msg
