@@ -113,7 +113,7 @@ SOCKPUPPET = {
 # read from this process's memory and written through to the database (``cached_db``):
 # a reflex that changes the session costs one query instead of two. Several processes
 # (a Redis bus) must not each keep a copy that another one changes: they read the database.
-ONE_PROCESS = SOCKPUPPET["BUS"] == "memory"
+one_process = SOCKPUPPET["BUS"] == "memory"  # lower case: not a setting
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -123,7 +123,7 @@ CACHES = {
 SESSION_ENGINE = os.environ.get(
     "DEMO_SESSION_ENGINE",
     "django.contrib.sessions.backends.cached_db"
-    if ONE_PROCESS
+    if one_process
     else "django.contrib.sessions.backends.db",
 )
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
