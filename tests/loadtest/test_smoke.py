@@ -237,3 +237,23 @@ def test_the_steps_benchmark_splits_the_long_poll_round_trips() -> None:
             assert late == "-" or float(late) >= float(sent), finished.stdout
     # Sockpuppet's poll had its headers before the click: only the baseline's start shows.
     assert [row[6] == "-" for row in rows] == [False, True, True], finished.stdout
+
+
+@pytest.mark.timeout(120)
+def test_the_after_idle_benchmark_times_each_call_after_each_pause() -> None:
+    """``loadtest.after_idle`` times Django's GET, the Ping and the counter reflexes in one
+    process after each pause; a reflex answering an error would fail it."""
+    command = [sys.executable, "-m", "loadtest.after_idle", "--samples", "3"]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=110)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    rows = [line.split(" | ") for line in finished.stdout.splitlines() if line.startswith("| ")]
+    measured = {(row[0][2:], row[1], row[2]) for row in rows[1:]}
+    assert measured == {
+        (what, pause, "3")
+        for what in (
+            "Django GET / (baseline)",
+            "ping reflex (no morph)",
+            "counter +1 reflex (page morph)",
+        )
+        for pause in ("0", "3", "50")
+    }, finished.stdout
