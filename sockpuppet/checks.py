@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 from django.core.checks import CheckMessage, Error, Warning, register
@@ -49,10 +50,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         errors.append(
             Error(
                 f'SOCKPUPPET["BUS"] = {bus!r} is invalid.',
-                hint='"memory" or "redis://host:6379/0".',
+                hint='"memory" or a Redis URL: "redis://host:6379/0", "rediss://…" (TLS) or '
+                '"unix:///path/to/redis.sock?db=0".',
                 id="sockpuppet.E004",
             )
         )
+    errors.extend(_check_origins(settings.ALLOWED_ORIGINS))
     prefix = settings.URL_PREFIX
     if not isinstance(prefix, str) or not prefix.startswith("/") or not prefix.endswith("/"):
         errors.append(
@@ -88,6 +91,35 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 )
             )
     return errors
+
+
+def _check_origins(origins: Any) -> list[CheckMessage]:
+    """A list of origins as browsers send them: ``https://host[:port]``, or
+    ``https://*.example.com`` for its subdomains. A string would be read letter by letter."""
+    if isinstance(origins, list | tuple):
+        bad = [o for o in origins if not isinstance(o, str) or not _is_origin(o)]
+        if not bad:
+            return []
+        what = f"has entries that are not origins: {', '.join(map(repr, bad))}."
+    else:
+        what = f"= {origins!r} is not a list."
+    return [
+        Error(
+            f'SOCKPUPPET["ALLOWED_ORIGINS"] {what}',
+            hint='A list of origins, e.g. ["https://app.example.com", "https://*.example.com"]: '
+            "a scheme and a host (and port), no path.",
+            id="sockpuppet.E008",
+        )
+    ]
+
+
+def _is_origin(value: str) -> bool:
+    parts = urlsplit(value.rstrip("/"))
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and not (parts.path or parts.query or parts.fragment)
+    )
 
 
 @register()

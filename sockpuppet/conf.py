@@ -59,7 +59,8 @@ class Settings:
     def as_dict(self) -> dict[str, Any]:
         if self._cache is None:
             user = getattr(django_settings, "SOCKPUPPET", None) or {}
-            self._cache = {**DEFAULTS, **user}
+            # Not a dict: the defaults, so the system checks can run and report E001.
+            self._cache = {**DEFAULTS, **user} if isinstance(user, dict) else dict(DEFAULTS)
         return self._cache
 
     def __getattr__(self, name: str) -> Any:

@@ -19,6 +19,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from sockpuppet.origins import origin_allowed
+
 _SALT = "sockpuppet.cookies"
 MAX_AGE = 120
 
@@ -29,10 +31,16 @@ def sign(jar: SimpleCookie) -> str:
 
 
 @never_cache
-@csrf_exempt  # the signed token is the proof; it is bound to nothing a third site can get
+@csrf_exempt  # the signed token is the proof, and the Origin is checked as for ``send``
 @require_POST
 def set_cookies(request: HttpRequest) -> HttpResponse:
-    """``POST cookies`` with ``{"token": …}``: answer with the cookies it carries."""
+    """``POST cookies`` with ``{"token": …}``: answer with the cookies it carries.
+
+    Only from the site's own pages (the Origin check of every POST endpoint): another
+    site holding a token of its own session must not make a visitor's browser store
+    that session's cookie (a login forced on the visitor)."""
+    if not origin_allowed(request.headers.get("Origin"), request.headers.get("Host")):
+        return JsonResponse({"type": "error", "message": "Origin not allowed."}, status=403)
     try:
         token = json.loads(request.body or b"{}").get("token", "")
         if not isinstance(token, str):

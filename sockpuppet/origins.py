@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 
 from sockpuppet.conf import settings
 
@@ -17,11 +18,11 @@ def origin_allowed(origin: str | None, host: str | None) -> bool:
     if origin is None:
         return True
     origin = origin.rstrip("/")
-    if origin in settings.ALLOWED_ORIGINS or origin in django_settings.CSRF_TRUSTED_ORIGINS:
-        return True
     parts = urlsplit(origin)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return False
+    if _listed(origin, parts.scheme, parts.netloc):
+        return True
     if host and parts.netloc == host:
         return True
     domain, _port = split_domain_port(parts.netloc)
@@ -30,3 +31,22 @@ def origin_allowed(origin: str | None, host: str | None) -> bool:
     if django_settings.DEBUG and not allowed:
         allowed = [".localhost", "127.0.0.1", "[::1]"]
     return bool(domain) and validate_host(domain, allowed)
+
+
+def _listed(origin: str, scheme: str, netloc: str) -> bool:
+    """An entry of ``ALLOWED_ORIGINS`` or ``CSRF_TRUSTED_ORIGINS``: exact, or a wildcard
+    (``https://*.example.com``: its subdomains) matched as Django's CSRF check does.
+    A setting that is not a list or tuple allows nothing (``sockpuppet.E008`` names it)."""
+    for entries in (settings.ALLOWED_ORIGINS, django_settings.CSRF_TRUSTED_ORIGINS):
+        if not isinstance(entries, list | tuple):
+            continue
+        for entry in entries:
+            if not isinstance(entry, str):
+                continue
+            if entry.rstrip("/") == origin:
+                return True
+            if "*" in entry:
+                allowed = urlsplit(entry)
+                if allowed.scheme == scheme and is_same_domain(netloc, allowed.netloc.lstrip("*")):
+                    return True
+    return False

@@ -1,7 +1,7 @@
 """The bus that carries every server message to the process holding the connection.
 
-``SOCKPUPPET["BUS"]`` names the backend by short name or URL: ``"memory"`` or
-``"redis://host:6379/0"``. One registry resolves it (as uvicorn's ``config.py`` does for
+``SOCKPUPPET["BUS"]`` names the backend by short name or URL: ``"memory"``, or Redis at
+``"redis://host:6379/0"`` (``rediss://`` with TLS, ``unix:///path/redis.sock?db=0``). One registry resolves it (as uvicorn's ``config.py`` does for
 protocols); ``get_bus()`` returns the process's instance, made on first use.
 """
 
@@ -17,6 +17,7 @@ BACKENDS = {
     "memory": "sockpuppet.bus.memory.MemoryBus",
     "redis": "sockpuppet.bus.redis.RedisBus",
     "rediss": "sockpuppet.bus.redis.RedisBus",
+    "unix": "sockpuppet.bus.redis.RedisBus",
 }
 
 _bus: Bus | None = None
@@ -28,7 +29,7 @@ def create_bus(spec: str | None = None) -> Bus:
     scheme = spec.split("://", 1)[0] if "://" in spec else spec
     if scheme not in BACKENDS:
         raise ImproperlyConfigured(
-            f'SOCKPUPPET["BUS"] = {spec!r} is not a known bus; use "memory" or a redis:// URL.'
+            f'SOCKPUPPET["BUS"] = {spec!r} is not a known bus; use "memory" or a Redis URL (redis://, rediss://, unix://).'
         )
     options = {
         "history_length": settings.HISTORY_LENGTH,

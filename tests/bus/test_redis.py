@@ -9,9 +9,12 @@ import logging
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.test import override_settings
 
+from sockpuppet.bus import create_bus
 from sockpuppet.bus.base import BusUnavailable
 from sockpuppet.bus.redis import RedisBus, position_key
+from sockpuppet.checks import check_bus, check_settings
 from tests.bus.conftest import append_silently, drain, receive
 from tests.support.processes import free_port
 
@@ -285,3 +288,22 @@ async def test_what_was_heard_is_forgotten_with_the_pub_sub_connection(
         await asyncio.sleep(0.02)  # the reader reconnects by itself: nothing to await
     renewed = await subscriber.subscribe(["a"], {"a": 1})
     assert [m["n"] for m in await receive(renewed)] == [2]
+
+
+async def test_the_bus_reaches_redis_through_its_unix_socket(clean_redis):
+    url = clean_redis.unix_url
+    assert create_bus(url).url == url and check_bus_of(url) == []
+    publisher, subscriber = create_bus(url), create_bus(url)
+    try:
+        subscription = await subscriber.subscribe(["room"])
+        await publisher.publish("room", {"n": 1})
+        (message,) = await receive(subscription)
+        assert (message["n"], message["position"]) == (1, 1)
+    finally:
+        await publisher.close()
+        await subscriber.close()
+
+
+def check_bus_of(url):
+    with override_settings(SOCKPUPPET={"BUS": url}):
+        return check_settings() + check_bus()

@@ -176,3 +176,9 @@ def test_sessions_cached_in_each_process_warn_on_the_redis_bus(
     assert ids(found) == (["sockpuppet.W005"] if warns else [])
     if warns:
         assert "LocMemCache" in found[0].msg and "SESSION_ENGINE" in found[0].msg
+
+
+@override_settings(SOCKPUPPET="oops")
+def test_a_sockpuppet_setting_that_is_not_a_dict_is_reported_not_raised():
+    messages = check_settings() + check_bus() + check_sessions() + check_project()
+    assert ids(messages) == ["sockpuppet.E001"]

@@ -283,6 +283,21 @@ async def test_a_foreign_origin_cannot_run_reflexes_or_read_streams(tab, origin)
     assert answer["operations"][0]["html"] == "1"
 
 
+@pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
+async def test_a_foreign_origin_cannot_make_a_browser_store_cookies(healthy, origin):
+    # A site holding a cookies token of its own session (a login of its own, over a
+    # WebSocket) must not make a visitor's browser store that session's cookie.
+    jar: SimpleCookie = SimpleCookie()
+    jar["sessionid"] = "the-other-sites-session"
+    body = {"token": cookies.sign(jar)}
+    async with httpx.AsyncClient(base_url=healthy.url, timeout=10) as client:
+        foreign = await client.post("/sockpuppet/cookies", json=body, headers={"Origin": origin})
+        own = await client.post("/sockpuppet/cookies", json=body, headers={"Origin": healthy.url})
+    assert foreign.status_code == 403 and foreign.json()["message"] == "Origin not allowed."
+    assert "set-cookie" not in foreign.headers
+    assert own.status_code == 204 and "the-other-sites-session" in own.headers["set-cookie"]
+
+
 async def test_negotiate_needs_the_csrf_token_of_its_own_session(tab, healthy):
     other = await newcomer(healthy)
     async with httpx.AsyncClient(base_url=tab.base_url, cookies=tab.cookies) as client:

@@ -23,6 +23,11 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def unix_url(self) -> str:
+        """The same server through its Unix socket."""
+        return f"unix://{self.folder / 'redis.sock'}?db=0"
+
     def client(self) -> redis.Redis:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
 
@@ -34,6 +39,8 @@ class RedisServer:
             binary,
             "--port", str(self.port),
             "--bind", "127.0.0.1",
+            "--unixsocket", str(self.folder / "redis.sock"),
+            "--unixsocketperm", "700",
             "--dir", str(self.folder),
             "--save", "",
             "--appendonly", "no",
