@@ -107,6 +107,8 @@ class Dispatcher:
             await self._send({"type": "pong", "id": message["id"]})
         elif message["type"] == "subscribe":
             await self._subscribe(message["stream"])
+        elif message["type"] == "unsubscribe":
+            await self._unsubscribe(message["stream"])
 
     async def _subscribe(self, token: str) -> None:
         """Follow a named stream the page was given: a ``subscribed`` message on the
@@ -119,6 +121,17 @@ class Dispatcher:
             return
         since = {stream: await self.bus.last_position(stream)}
         await self._send({"type": "subscribed", "name": stream, "since": since})
+
+    async def _unsubscribe(self, token: str) -> None:
+        """Stop following a named stream: an ``unsubscribed`` message on the connection's
+        own stream tells whichever process and transport holds the connection, as for
+        ``subscribe``. Only named streams have tokens: a connection's own streams stay."""
+        try:
+            stream = streams.verify(token)
+        except streams.StreamError as exc:
+            await self._send({"type": "error", "message": str(exc)})
+            return
+        await self._send({"type": "unsubscribed", "name": stream})
 
     async def _enqueue(self, message: ReflexMessage) -> None:
         if len(self._pending) >= settings.MAX_PENDING_REFLEXES:

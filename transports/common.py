@@ -180,8 +180,12 @@ def refusal(exc: Refused) -> JSONResponse:
     return JSONResponse({"type": "error", "message": str(exc)}, status_code=exc.status)
 
 
-async def follow_subscribed(subscription: Subscription, message: Message) -> None:
+async def follow_changes(subscription: Subscription, message: Message) -> None:
     """A ``subscribed`` message (published by the dispatcher after checking the stream's
-    signature) makes the transport holding the connection follow that stream from now."""
-    if message.get("type") == "subscribed":
+    signature) makes the transport holding the connection follow that stream from now; an
+    ``unsubscribed`` one, stop following it."""
+    kind = message.get("type")
+    if kind == "subscribed":
         await subscription.add_streams([message["name"]], message["since"])
+    elif kind == "unsubscribed":
+        await subscription.remove_streams([message["name"]])

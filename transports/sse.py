@@ -27,7 +27,7 @@ from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from transports import send
 from transports.common import (
     Refused,
-    follow_subscribed,
+    follow_changes,
     header,
     occupancy,
     open_http,
@@ -88,7 +88,7 @@ async def _events(
             message = await next_message(subscription)
         except SlowConsumer:
             return
-        await follow_subscribed(subscription, message)
+        await follow_changes(subscription, message)
         event_id = None
         if "position" in message:
             cursor[message["stream"]] = message["position"]

@@ -19,7 +19,7 @@ from sockpuppet.connection import Connection
 from sockpuppet.dispatcher import Dispatcher
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from sockpuppet.tokens import TokenError
-from transports.common import Refused, authenticate, follow_subscribed, occupancy, origin_ok, query
+from transports.common import Refused, authenticate, follow_changes, occupancy, origin_ok, query
 from transports.heartbeat import next_message
 
 CLOSE_BAD_TOKEN = 4001
@@ -122,7 +122,7 @@ class WebSocketTransport(AsyncWebsocketConsumer):
             except SlowConsumer:
                 await self.close(code=CLOSE_TOO_SLOW, reason="too slow: reconnect and resume")
                 return
-            await follow_subscribed(subscription, message)
+            await follow_changes(subscription, message)
             await self.send(text_data=encode(message))
 
 

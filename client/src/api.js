@@ -19,6 +19,8 @@ import { uuid } from "./uuid.js"
 
 const COOKIES_TIMEOUT_MS = 10_000
 const NAVIGATIONS = ["redirect_to", "reload"]
+// Messages for the transport and the cursor, with nothing for the page to do.
+const QUIET = ["heartbeat", "subscribed", "unsubscribed"]
 
 /** Whether applying `message` leaves the page. */
 const navigates = (message) =>
@@ -76,7 +78,7 @@ export function createSockpuppet(window) {
       else reflexes.receive(message)
     } else if (message.type === "resync") resync(message)
     else if (message.type === "cookies") storeCookies(message.token)
-    else if (message.type !== "heartbeat" && message.type !== "subscribed") log.debug("message of unknown type ignored", message)
+    else if (!QUIET.includes(message.type)) log.debug("message of unknown type ignored", message)
   }
 
   /** Settles once cookies on their way are stored (at most `COOKIES_TIMEOUT_MS`). */

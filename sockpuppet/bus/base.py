@@ -120,6 +120,13 @@ class Subscription:
     ) -> None:
         await self.bus._follow(self, list(streams), cursor or {})
 
+    async def remove_streams(self, streams: Iterable[str]) -> None:
+        """Stop following ``streams``: nothing more of them is queued from now on."""
+        for stream in streams:
+            await self.bus._drop(self, stream)
+            self.positions.pop(stream, None)
+            self.origin.pop(stream, None)
+
     async def close(self) -> None:
         await self.bus._unfollow(self)
 

@@ -349,3 +349,23 @@ def test_a_morph_with_no_place_in_the_page_fails_its_reflex_by_name(open_page: O
         }"""
     )
     assert outcome == 'morph: nothing on this page matches "#count"'
+
+
+def test_a_page_that_drops_its_stream_element_stops_following_the_stream(
+    open_page: Open, new_page: Callable[[], Page], transport: str
+) -> None:
+    follower = open_page("/playground/")
+    sender = new_page()
+    sender.goto(follower.url)
+    wait_connected(sender, transport)
+    ping = '() => Sockpuppet.stimulate("PlaygroundReflex#ping")'
+    # The client sends `unsubscribe` as the element leaves; a reflex sent after it is
+    # answered after the server stopped delivering the stream to this page.
+    follower.evaluate("() => document.querySelector('[data-sockpuppet-stream]').remove()")
+    follower.evaluate(ping)
+
+    sender.locator("#wall-note").fill("Only for followers")
+    sender.locator("#wall-note").press("Enter")
+    expect(sender.locator("#wall .note")).to_have_text(["Only for followers"])
+    follower.evaluate(ping)  # the broadcast went before this answer, on a followed stream
+    expect(follower.locator("#wall .note")).to_have_count(0)

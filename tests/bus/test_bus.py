@@ -131,6 +131,20 @@ async def test_unsubscribed_streams_stop_delivering(bus):
     assert drain(subscription) == []
 
 
+async def test_a_stream_removed_stops_delivering_and_can_be_followed_again(bus):
+    subscription = await bus.subscribe(["c.1", "n.room"])
+    await subscription.remove_streams(["n.room"])
+    await bus.publish("n.room", {"n": 1})
+    await bus.publish("c.1", {"n": 2})
+    assert [m["n"] for m in await receive(subscription)] == [2]
+    await settled(bus)
+    assert drain(subscription) == []  # nothing of the stream removed
+    await subscription.add_streams(["n.room"])  # from now, as for a new follower
+    await bus.publish("n.room", {"n": 3})
+    assert [(m["n"], m["position"]) for m in await receive(subscription)] == [(3, 2)]
+    await subscription.close()
+
+
 async def test_claims_are_granted_once(bus):
     assert await bus.claim("r1", 60)
     assert not await bus.claim("r1", 60)

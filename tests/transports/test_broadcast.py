@@ -84,3 +84,26 @@ async def test_a_stream_subscribed_after_connecting_is_followed(app_server, tab,
             await sender.receive()
         message = await link.receive()
     assert message["stream"] == "n.room" and message["operations"][0]["html"] == "late joiner"
+
+
+async def test_a_stream_unsubscribed_is_no_longer_delivered(app_server, tab, transport):
+    follower = await listener(app_server, "room")
+    async with Link(follower, transport) as link:
+        await link.ready()
+        await link.send({"type": "unsubscribe", "stream": follower.streams[0]})
+        unsubscribed = await link.receive()
+        assert (unsubscribed["type"], unsubscribed["name"]) == ("unsubscribed", "n.room")
+        follower.streams.clear()  # as the client does, so later polls do not name it
+        async with Link(tab, "websocket") as sender:
+            await sender.send(tab.reflex("BroadcastReflex#shout", args=["gone"]))
+            assert (await sender.receive())["type"] == "nothing"
+        await link.send({"type": "ping", "id": "after"})
+        assert (await link.receive())["type"] == "pong"  # the broadcast did not come first
+
+
+async def test_unsubscribe_needs_a_valid_stream_token(app_server, tab, transport):
+    async with Link(tab, transport) as link:
+        await link.ready()
+        await link.send({"type": "unsubscribe", "stream": "n.room"})
+        error = await link.receive()
+    assert error["type"] == "error" and "stream token is invalid" in error["message"]
