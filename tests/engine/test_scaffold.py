@@ -2,6 +2,8 @@
 
 import shutil
 import sys
+from importlib import import_module, reload
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -33,6 +35,37 @@ def test_scaffolds_files_that_import_and_render(scratch_app, settings):
         assert 'data-reflex="click->CounterReflex#increment"' in template
         with pytest.raises(CommandError, match="Not overwriting"):
             call_command("sockpuppet_reflex", "scratch", "Counter")
+
+
+STARTAPP_VIEWS = "from django.shortcuts import render\n\n# Create your views here.\n"
+OWN_REFLEXES = '''"""The app's reflexes."""
+
+from __future__ import annotations
+
+import math
+
+
+class OtherReflex:
+    pass
+'''
+
+
+def test_an_app_made_by_startapp_gets_the_code_added_to_its_modules(scratch_app, settings):
+    (scratch_app / "views.py").write_text(STARTAPP_VIEWS)
+    (scratch_app / "reflexes.py").write_text(OWN_REFLEXES)
+    with override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, "scratch"]):
+        out = StringIO()
+        call_command("sockpuppet_reflex", "scratch", "Counter", stdout=out)
+        assert not (scratch_app / "views").exists() and not (scratch_app / "reflexes").exists()
+        views = reload(import_module("scratch.views"))  # imported as the app registered
+        reflexes = reload(import_module("scratch.reflexes"))
+        assert callable(views.counter) and reflexes.CounterReflex.increment
+        assert reflexes.OtherReflex and reflexes.math  # what was there stays
+        text = (scratch_app / "reflexes.py").read_text()
+        assert text.index("from __future__") < text.index("from sockpuppet import Reflex")
+        assert "from scratch.views import counter" in out.getvalue()
+        with pytest.raises(CommandError, match="already defines CounterReflex"):
+            call_command("sockpuppet_reflex", "scratch", "Counter", "--force")
 
 
 @pytest.mark.parametrize(

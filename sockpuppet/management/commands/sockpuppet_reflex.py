@@ -10,21 +10,23 @@ from typing import Any
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-REFLEX = '''from sockpuppet import Reflex
-
-
-class {name}Reflex(Reflex):
+# Each module's import, then its code: a new module gets both; an existing ``reflexes.py``
+# or ``views.py`` (as ``startapp`` makes) gets the code appended, the import when missing.
+REFLEX = (
+    "from sockpuppet import Reflex\n",
+    '''class {name}Reflex(Reflex):
     def increment(self, step=1):
         """Add ``step`` to a count kept in the session; the page re-renders."""
         self.session["{slug}_count"] = self.session.get("{slug}_count", 0) + int(step)
-'''
+''',
+)
 
-VIEW = """from django.shortcuts import render
-
-
-def {slug}(request):
+VIEW = (
+    "from django.shortcuts import render\n",
+    """def {slug}(request):
     return render(request, "{app}/{slug}.html", {{"count": request.session.get("{slug}_count", 0)}})
-"""
+""",
+)
 
 TEMPLATE = """{{% load sockpuppet %}}<!doctype html>
 <html>
@@ -81,12 +83,26 @@ class Command(BaseCommand):
         slug = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
         root = Path(config.path)
         controller_markup = ""
-        files = {
-            root / "reflexes" / "__init__.py": "",
-            root / "reflexes" / f"{slug}.py": REFLEX.format(name=name, slug=slug),
-            root / "views" / "__init__.py": "",
-            root / "views" / f"{slug}.py": VIEW.format(slug=slug, app=config.label),
+        files: dict[Path, str] = {}
+        appended: dict[Path, str] = {}
+        code = {
+            "reflexes": (REFLEX, f"class {name}Reflex("),
+            "views": (VIEW, f"def {slug}("),
         }
+        for package, ((imports, body), defines) in code.items():
+            body = body.format(name=name, slug=slug, app=config.label)
+            module = root / f"{package}.py"
+            if not module.exists():
+                files[root / package / "__init__.py"] = ""
+                files[root / package / f"{slug}.py"] = f"{imports}\n\n{body}"
+                continue
+            existing = module.read_text()
+            if any(line.startswith(defines) for line in existing.splitlines()):
+                raise CommandError(
+                    f"{module} already defines {defines.rstrip('(').split()[-1]}: "
+                    "edit it there, or pick another name."
+                )
+            appended[module] = _with_import(existing, imports).rstrip("\n") + f"\n\n\n{body}"
         if javascript:
             files[root / "static" / config.label / f"{slug}_controller.js"] = CONTROLLER.format(
                 name=name, slug=slug
@@ -99,11 +115,6 @@ class Command(BaseCommand):
         if javascript:
             template = template.replace("{% load sockpuppet %}", "{% load sockpuppet static %}")
         files[root / "templates" / config.label / f"{slug}.html"] = template
-        if (root / "reflexes.py").exists() or (root / "views.py").exists():
-            raise CommandError(
-                f"{config.label} has a reflexes.py or views.py module; this command writes the "
-                "reflexes/ and views/ packages. Move the module into the package first."
-            )
         clashes = [p for p in files if p.exists() and p.read_text() and not force]
         if clashes:
             raise CommandError(f"Not overwriting {', '.join(map(str, clashes))} (use --force).")
@@ -112,8 +123,31 @@ class Command(BaseCommand):
             if text or not path.exists():
                 path.write_text(text)
             self.stdout.write(f"wrote {path.relative_to(root.parent)}")
+        for path, text in appended.items():
+            path.write_text(text)
+            self.stdout.write(f"added to {path.relative_to(root.parent)}")
+        views = f"{config.name}.views" + ("" if root / "views.py" in appended else f".{slug}")
         self.stdout.write(
             f"\nAdd the view to your URLconf:\n"
-            f"    from {config.name}.views.{slug} import {slug}\n"
+            f"    from {views} import {slug}\n"
             f'    path("{slug}/", {slug}, name="{slug}"),\n'
         )
+
+
+def _with_import(source: str, line: str) -> str:
+    """``source`` with the import ``line``: kept if there, else put before its first import
+    (after any ``from __future__``), or at its end when it has none."""
+    lines = source.splitlines(keepends=True)
+    if line in lines:
+        return source
+    first = next(
+        (
+            n
+            for n, text in enumerate(lines)
+            if text.startswith(("import ", "from ")) and not text.startswith("from __future__")
+        ),
+        None,
+    )
+    if first is None:
+        return source.rstrip("\n") + ("\n\n" if source.strip() else "") + line
+    return "".join([*lines[:first], line, *lines[first:]])
