@@ -53,15 +53,22 @@ def of_session(session: SessionBase) -> list[str]:
 
 
 def sign(name: str) -> str:
-    """The token a page gets for the named stream ``name``."""
-    return signing.dumps(name, salt=_SALT, compress=True)
+    """The token a page gets for the named stream ``name``: the same every time (no
+    timestamp; stream tokens do not expire), so a page morph that renders it again
+    leaves the element's attribute as it was, and the client sends nothing."""
+    return signing.Signer(salt=_SALT).sign_object(name, compress=True)
 
 
 def verify(token: str) -> str:
-    """The stream a token names (``n.<name>``), or ``StreamError``."""
+    """The stream a token names (``n.<name>``), or ``StreamError``. Tokens signed with a
+    timestamp (by Sockpuppet before 2026-12) are still good."""
+    timestamped = token.count(":") == 2  # value:timestamp:signature
     try:
-        name = signing.loads(token, salt=_SALT)
-    except signing.BadSignature:
+        if timestamped:
+            name = signing.loads(token, salt=_SALT)
+        else:
+            name = signing.Signer(salt=_SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError):
         raise StreamError("The stream token is invalid (forged or tampered with).") from None
     if not isinstance(name, str):
         raise StreamError("The stream token is invalid.")

@@ -351,21 +351,41 @@ def test_a_morph_with_no_place_in_the_page_fails_its_reflex_by_name(open_page: O
     assert outcome == 'morph: nothing on this page matches "#count"'
 
 
-def test_a_page_that_drops_its_stream_element_stops_following_the_stream(
-    open_page: Open, new_page: Callable[[], Page], transport: str
-) -> None:
+def wall_pages(open_page: Open, new_page: Callable[[], Page], transport: str) -> tuple[Page, Page]:
+    """The playground (which follows the wall's stream) twice, in two sessions."""
     follower = open_page("/playground/")
     sender = new_page()
     sender.goto(follower.url)
     wait_connected(sender, transport)
+    return follower, sender
+
+
+def post_note(page: Page, note: str) -> None:
+    page.locator("#wall-note").fill(note)
+    page.locator("#wall-note").press("Enter")
+
+
+def test_a_page_that_drops_its_stream_element_stops_following_the_stream(
+    open_page: Open, new_page: Callable[[], Page], transport: str
+) -> None:
+    follower, sender = wall_pages(open_page, new_page, transport)
     ping = '() => Sockpuppet.stimulate("PlaygroundReflex#ping")'
     # The client sends `unsubscribe` as the element leaves; a reflex sent after it is
     # answered after the server stopped delivering the stream to this page.
     follower.evaluate("() => document.querySelector('[data-sockpuppet-stream]').remove()")
     follower.evaluate(ping)
-
-    sender.locator("#wall-note").fill("Only for followers")
-    sender.locator("#wall-note").press("Enter")
+    post_note(sender, "Only for followers")
     expect(sender.locator("#wall .note")).to_have_text(["Only for followers"])
     follower.evaluate(ping)  # the broadcast went before this answer, on a followed stream
     expect(follower.locator("#wall .note")).to_have_count(0)
+
+
+def test_page_morphs_keep_the_pages_streams_followed(
+    open_page: Open, new_page: Callable[[], Page], transport: str
+) -> None:
+    follower, sender = wall_pages(open_page, new_page, transport)
+    for n in range(1, 4):  # page morphs, each rendering the stream's element again
+        follower.locator("#record").click()
+        expect(follower.locator("#sequence-count")).to_have_text(str(n))
+    post_note(sender, "Still here")
+    expect(follower.locator("#wall .note")).to_have_text(["Still here"])
