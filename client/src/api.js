@@ -19,6 +19,7 @@ import { uuid } from "./uuid.js"
 
 const COOKIES_TIMEOUT_MS = 10_000
 const NAVIGATIONS = ["redirect_to", "reload"]
+const RENEWED = "no answer before the connection was renewed (a new token); it may have run, so it is not sent again"
 // Messages for the transport and the cursor, with nothing for the page to do.
 const QUIET = ["heartbeat", "subscribed", "unsubscribed"]
 
@@ -51,11 +52,15 @@ export function createSockpuppet(window) {
     log: log.debug,
     onmessage: receive,
     streams: () => streams.names(),
-    onopen({ transport, reconnected, streams: followed }) {
+    onopen({ transport, reconnected, renewed, streams: followed }) {
       streams.opened(followed)
+      // Reflexes sent on a connection that is gone for good (its token refused) may have
+      // run: they fail rather than run twice, and the page is rendered anew.
+      const unanswered = renewed ? reflexes.abandonSent(RENEWED) : 0
       reflexes.flush()
       dispatch("connected", { transport })
       if (reconnected) dispatch("reconnected", { transport })
+      if (unanswered) resync({ reason: `connection renewed with ${unanswered} reflex(es) unanswered` })
     },
     onclose({ transport }) {
       dispatch("disconnected", { transport })

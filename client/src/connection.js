@@ -286,8 +286,12 @@ export class Connection {
     this.refusalReported = false
     this.#armWatchdog()
     const reconnected = this.everOpened
+    // A new connection id (a fatal close made the client negotiate again): what was
+    // answered on the old one cannot be resumed here.
+    const renewed = reconnected && this.session.connectionId !== this.openedConnectionId
     this.everOpened = true
-    this.onopen({ transport: name, reconnected, streams })
+    this.openedConnectionId = this.session.connectionId
+    this.onopen({ transport: name, reconnected, renewed, streams })
   }
 
   #receive(handle, message) {

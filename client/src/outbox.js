@@ -51,6 +51,14 @@ export class Outbox {
     }
   }
 
+  /** Removes the reflexes handed to a transport and not answered, and returns them,
+   * oldest first (their answers went to a connection that is gone for good). */
+  takeSent() {
+    const sent = [...this.entries.values()].filter((entry) => entry.state === "sent")
+    for (const entry of sent) this.take(entry.reflex.id)
+    return sent.map((entry) => entry.reflex)
+  }
+
   /** How many reflexes were never sent. */
   get queued() {
     let count = 0

@@ -69,6 +69,15 @@ export class Reflexes {
     else this.settle(reflex, message.type === "operations" ? "success" : message.type, message)
   }
 
+  /** Settles the reflexes sent and not answered as failed, and returns how many there
+   * were: after a new connection (a new token, see `Connection`), a reflex that ran had
+   * its answer sent to the old one, and sending it again could run it twice. */
+  abandonSent(reason) {
+    const unanswered = this.outbox.takeSent()
+    for (const reflex of unanswered) this.settle(reflex, "error", { message: `${describe(reflex)}: ${reason}` })
+    return unanswered.length
+  }
+
   /** Hands every waiting reflex to the transport again (after each connect). */
   flush() {
     this.outbox.flush()

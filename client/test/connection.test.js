@@ -159,6 +159,22 @@ test("close code 4001 (fatal) negotiates a new token", async () => {
   assert.equal(connection.state, "open")
 })
 
+test("a reconnect is renewed only when the connection id changed", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const session = (n) => ({ ...SESSION, connectionId: `c${n}`, token: `tok${n}` })
+  const { clock, events, connection } = setup({ registry: { websocket }, session, random: () => 0 })
+  const opened = []
+  connection.onopen = (info) => opened.push([info.reconnected, info.renewed])
+  connection.start()
+  await clock.advance(0)
+  websocket.last.drop({ code: 1006 }) // the same token again
+  await clock.advance(0)
+  websocket.last.drop({ code: 4001, fatal: true }) // a new one
+  await clock.advance(0)
+  assert.deepEqual(opened, [[false, false], [true, false], [true, true]])
+  assert.equal(events.length, 2) // the closes
+})
+
 test("negotiate failures are retried with growing backoff", async () => {
   const websocket = fakeTransport("websocket", { answerPings: true })
   const { clock, fetch, connection } = setup({ registry: { websocket }, failures: 3, random: () => 0.999 })

@@ -99,7 +99,9 @@ export function fakeFetch(session, { failures = 0, refusals = 0, hang = false } 
     if (calls.length <= failures + refusals) {
       return { ok: false, status: 403, json: async () => ({ type: "error", message: "CSRF check failed: CSRF token incorrect." }) }
     }
-    return { ok: true, status: 200, json: async () => structuredClone(session) }
+    // A function gives each negotiate its own answer (a new connection id, as a server does).
+    const answer = typeof session === "function" ? session(calls.length) : session
+    return { ok: true, status: 200, json: async () => structuredClone(answer) }
   }
   fetch.calls = calls
   return fetch

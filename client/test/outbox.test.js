@@ -51,6 +51,19 @@ test("in-flight reflexes are re-sent with the same id after a reconnect, unless 
   assert.deepEqual(wire.sent, ["b", "c"])
 })
 
+test("takeSent removes the reflexes sent and unanswered, oldest first, and leaves the queued", async () => {
+  const { clock, wire, expired, outbox, reflex } = setup({ connected: true })
+  outbox.add(reflex("a"))
+  outbox.add(reflex("b"))
+  outbox.take("a")
+  wire.connected = false
+  outbox.add(reflex("c"))
+  assert.deepEqual(outbox.takeSent().map((r) => r.id), ["b"])
+  assert.equal(outbox.size, 1)
+  await clock.advance(60000)
+  assert.deepEqual(expired.map(([id]) => id), ["c"]) // b's timer went with it
+})
+
 test("the queue is bounded", () => {
   const { outbox, reflex } = setup({ limit: 2 })
   assert.equal(outbox.add(reflex("a")), true)
