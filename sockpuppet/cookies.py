@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from sockpuppet.origins import origin_allowed
+from sockpuppet.origins import origin_allowed, request_host
 
 _SALT = "sockpuppet.cookies"
 MAX_AGE = 120
@@ -39,7 +39,8 @@ def set_cookies(request: HttpRequest) -> HttpResponse:
     Only from the site's own pages (the Origin check of every POST endpoint): another
     site holding a token of its own session must not make a visitor's browser store
     that session's cookie (a login forced on the visitor)."""
-    if not origin_allowed(request.headers.get("Origin"), request.headers.get("Host")):
+    host = request_host(request.headers.get("Host"), request.headers.get("X-Forwarded-Host"))
+    if not origin_allowed(request.headers.get("Origin"), host):
         return JsonResponse({"type": "error", "message": "Origin not allowed."}, status=403)
     try:
         token = json.loads(request.body or b"{}").get("token", "")

@@ -33,6 +33,14 @@ def origin_allowed(origin: str | None, host: str | None) -> bool:
     return bool(domain) and validate_host(domain, allowed)
 
 
+def request_host(host: str | None, forwarded_host: str | None) -> str | None:
+    """The host a browser addressed: ``X-Forwarded-Host`` when ``USE_X_FORWARDED_HOST``
+    is on and the header came (as ``HttpRequest.get_host()`` reads it), else ``Host``."""
+    if forwarded_host and django_settings.USE_X_FORWARDED_HOST:
+        return forwarded_host
+    return host
+
+
 def _listed(origin: str, scheme: str, netloc: str) -> bool:
     """An entry of ``ALLOWED_ORIGINS`` or ``CSRF_TRUSTED_ORIGINS``: exact, or a wildcard
     (``https://*.example.com``: its subdomains) matched as Django's CSRF check does.

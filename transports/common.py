@@ -22,7 +22,7 @@ from sockpuppet import streams, tokens
 from sockpuppet.bus import Message, Subscription
 from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
-from sockpuppet.origins import origin_allowed
+from sockpuppet.origins import origin_allowed, request_host
 from transports.verified import Verified, verified_tokens
 
 Scope = dict[str, Any]
@@ -61,7 +61,8 @@ def header(scope: Scope, name: bytes) -> str | None:
 
 
 def origin_ok(scope: Scope) -> bool:
-    return origin_allowed(header(scope, b"origin"), header(scope, b"host"))
+    host = request_host(header(scope, b"host"), header(scope, b"x-forwarded-host"))
+    return origin_allowed(header(scope, b"origin"), host)
 
 
 def _load_session(scope: Scope) -> SessionBase:

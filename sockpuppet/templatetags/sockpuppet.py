@@ -17,6 +17,9 @@ from sockpuppet.protocol import PROTOCOL_VERSION
 
 register = template.Library()
 
+# Seconds the client waits for an answer beyond ``REFLEX_TIMEOUT``.
+REFLEX_TIMEOUT_MARGIN = 5
+
 _ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
@@ -45,6 +48,9 @@ def sockpuppet_scripts(
         "debug": bool(debug),
         "autostart": autostart,
         "protocol": PROTOCOL_VERSION,
+        # The client waits for an answer a little longer than the server lets a reflex run,
+        # so the server's timeout error (naming the reflex) is what the page gets.
+        "reflexTimeout": round((float(settings.REFLEX_TIMEOUT) + REFLEX_TIMEOUT_MARGIN) * 1000),
     }
     data = json.dumps(config).translate(_ESCAPES)
     config_tag = mark_safe(

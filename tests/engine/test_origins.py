@@ -1,11 +1,15 @@
 """Which origins may open connections and POST: the page's own host, ALLOWED_HOSTS, and
 the origins listed in SOCKPUPPET["ALLOWED_ORIGINS"] or CSRF_TRUSTED_ORIGINS."""
 
-import pytest
-from django.test import override_settings
+from http.cookies import SimpleCookie
 
+import pytest
+from django.test import RequestFactory, override_settings
+
+from sockpuppet import cookies
 from sockpuppet.checks import check_settings
 from sockpuppet.origins import origin_allowed
+from transports.common import origin_ok
 
 HOST = "app.example.com"
 
@@ -66,3 +70,30 @@ def test_entries_that_are_not_origins_are_named():
     assert message.id == "sockpuppet.E008"
     assert "'app.example.com'" in message.msg and "'https://x.test/path'" in message.msg
     assert "3" in message.msg
+
+
+@pytest.mark.parametrize("use_forwarded", [True, False])
+def test_behind_a_proxy_the_forwarded_host_is_the_pages_host_when_django_says_so(use_forwarded):
+    scope = {
+        "type": "http",
+        "headers": [
+            (b"host", b"127.0.0.1:8000"),
+            (b"x-forwarded-host", b"www.example.com"),
+            (b"origin", b"https://www.example.com"),
+        ],
+    }
+    with override_settings(ALLOWED_HOSTS=["*"], USE_X_FORWARDED_HOST=use_forwarded):
+        assert origin_ok(scope) is use_forwarded
+        answer = cookies.set_cookies(
+            RequestFactory().post(
+                "/sockpuppet/cookies",
+                data={"token": cookies.sign(SimpleCookie())},
+                content_type="application/json",
+                headers={
+                    "Host": "127.0.0.1:8000",
+                    "X-Forwarded-Host": "www.example.com",
+                    "Origin": "https://www.example.com",
+                },
+            )
+        )
+    assert answer.status_code == (204 if use_forwarded else 403)
