@@ -65,13 +65,17 @@ if (!window.__requests) {
     return open.apply(this, args);
   };
 }
-const stepsOf = (t0, t1) => {
-  const entries = performance.getEntriesByType("resource");
-  const post = entries.find((e) => e.name.includes("/send") && e.startTime >= t0 - 1);
-  // The poll that answered was sent before the click: the last one to end by t1.
-  const poll = entries.filter((e) => e.name.includes("/poll") && e.responseEnd >= t0 && e.responseEnd <= t1 + 0.01).pop();
+const pause = (ms) => new Promise((ok) => setTimeout(ok, ms));
+const stepsOf = async (t0, t1) => {
   // Its body reached the page by t1 (a whole JSON body is answered then, before the end).
   const polled = window.__requests.filter((r) => r.url && r.url.includes("/poll") && r.loading >= t0 && r.loading <= t1 + 0.01).pop();
+  // The poll that answered was sent before the click and ended after it, maybe after t1:
+  // its entry is made as it ends, so it is waited for (a poll's end is not bounded by t1).
+  const heldOver = () => performance.getEntriesByType("resource").filter((e) => e.name.includes("/poll") && e.startTime < t0 && e.responseEnd >= t0).pop();
+  for (let waited = 0; polled && !(polled.ended !== undefined && heldOver()) && waited < 2000; waited += 5) await pause(5);
+  const entries = performance.getEntriesByType("resource");
+  const post = entries.find((e) => e.name.includes("/send") && e.startTime >= t0 - 1);
+  const poll = heldOver();
   window.__requests = window.__requests.filter((r) => r.ended === undefined);
   return {
     issued: post ? post.startTime - t0 : null,
@@ -85,7 +89,6 @@ const stepsOf = (t0, t1) => {
     done: t1 - t0,
   };
 };
-const pause = (ms) => new Promise((ok) => setTimeout(ok, ms));
 """
     + REQUEST_JS
 )
@@ -109,7 +112,7 @@ BASELINE_JS = {
     await sent;
     polled = poll();
     await pause(gap);
-    rows.push(stepsOf(t0, t1));
+    rows.push(await stepsOf(t0, t1));
   }
   held.abort();
   polled.catch(() => {});
@@ -133,7 +136,7 @@ BASELINE_JS = {
     const t1 = await back;
     await sent;
     await pause(gap);
-    rows.push(stepsOf(t0, t1));
+    rows.push(await stepsOf(t0, t1));
   }
   events.close();
   return rows;
@@ -173,7 +176,7 @@ CLICK_JS = (
     // (an entry is made as its request ends) and before the next click, as the baseline's.
     await window.postsSettled();
     await pause(gap);
-    rows.push(stepsOf(t0, t1));
+    rows.push(await stepsOf(t0, t1));
   }
   return rows;
 }"""

@@ -231,7 +231,7 @@ def test_the_steps_benchmark_splits_the_long_poll_round_trips() -> None:
         # Each step's p50 is over the round trips that saw it, so only steps every round
         # trip has are compared: a whole body is answered as it reaches the page, and the
         # request's end (Chromium's responseEnd, "poll read"; "poll ended at page") may
-        # come after done, past the script's look.
+        # come after done.
         assert float(sent) <= float(at_page) <= float(done), finished.stdout
         for late in (read, ended):
             assert late == "-" or float(late) >= float(sent), finished.stdout
