@@ -17,9 +17,16 @@ import { PERMANENT_ATTRIBUTE } from "./reflex.js"
 const FORM_CONTROLS = "input,textarea,select,option"
 const NOT_TEXT_LIKE = new Set(["checkbox", "radio", "submit", "button", "reset", "image", "file", "hidden"])
 
-/** Morphs `target` into `html` (see the `morph` operation in docs/protocol.md). */
-export function morph(target, html, { childrenOnly = false, selector = null, permanentAttributeName } = {}) {
-  const options = morphOptions(target.ownerDocument, permanentAttributeName || PERMANENT_ATTRIBUTE)
+/**
+ * Morphs `target` into `html` (see the `morph` operation in docs/protocol.md). `focused`:
+ * the control the user was in before the operations began (by default, the one focused
+ * now). It is asked for, not looked up during the walk: morphdom moves a node whose
+ * siblings change (new HTML above it), and a moved node has lost its focus by the time
+ * morphdom reaches it, which would put its value back to the server's.
+ */
+export function morph(target, html, { childrenOnly = false, selector = null, permanentAttributeName, focused } = {}) {
+  const active = focused === undefined ? target.ownerDocument.activeElement : focused
+  const options = morphOptions(active, permanentAttributeName || PERMANENT_ATTRIBUTE)
   const fragment = parse(target.ownerDocument, html)
   const single = soleElement(fragment)
   if (childrenOnly) {
@@ -71,11 +78,11 @@ function wrap(target, nodes) {
   return wrapper
 }
 
-function morphOptions(document, permanent) {
+function morphOptions(focused, permanent) {
   return {
     onBeforeElUpdated(from, to) {
       if (from.hasAttribute(permanent)) return false
-      if (from === document.activeElement && isTextLike(from)) {
+      if (from === focused && isTextLike(from)) {
         copyAttributesExceptValue(from, to)
         return false
       }

@@ -14,8 +14,13 @@ const classNames = (name) => (Array.isArray(name) ? name : String(name || "").sp
 
 /** Operations applied to each target element (or `document` when there is no selector). */
 export const ELEMENT_OPERATIONS = {
-  morph: (el, op) =>
-    morph(el, op.html, { childrenOnly: op.childrenOnly, selector: op.selector, permanentAttributeName: op.permanentAttributeName }),
+  morph: (el, op, focused) =>
+    morph(el, op.html, {
+      childrenOnly: op.childrenOnly,
+      selector: op.selector,
+      permanentAttributeName: op.permanentAttributeName,
+      focused,
+    }),
   inner_html: (el, op) => (el.innerHTML = op.html ?? ""),
   outer_html: (el, op) => (el.outerHTML = op.html ?? ""),
   replace: (el, op) => (el.outerHTML = op.html ?? ""),
@@ -61,7 +66,7 @@ export function applyOperations(operations, { document, warn = console.warn } = 
   const problems = []
   for (const op of Array.isArray(operations) ? operations : []) {
     try {
-      const problem = apply(op, document)
+      const problem = apply(op, document, focus.element)
       if (problem) {
         problems.push(problem)
         warn(`[sockpuppet] ${problem}`)
@@ -75,7 +80,8 @@ export function applyOperations(operations, { document, warn = console.warn } = 
   return problems
 }
 
-function apply(op, document) {
+/** `focused`: the element that had the focus before the list began (a morph keeps its value). */
+function apply(op, document, focused) {
   const name = op && op.op
   if (PAGE_OPERATIONS[name]) {
     PAGE_OPERATIONS[name](op, document.defaultView)
@@ -85,7 +91,7 @@ function apply(op, document) {
   if (!operation) return `unknown operation "${name}"`
   const targets = findTargets(document, op)
   if (!targets.length) return `${name}: nothing on this page matches "${op.selector}"`
-  for (const target of targets) operation(target, op)
+  for (const target of targets) operation(target, op, focused)
   return null
 }
 
@@ -107,6 +113,7 @@ function rememberFocus(document) {
     // inputs such as email or number have no selection
   }
   return {
+    element,
     restore() {
       const now = document.activeElement
       if (!element || element === document.body || !element.isConnected) return

@@ -222,6 +222,33 @@ def test_morph_leaves_permanent_elements_and_the_focused_field_alone(tab: Tab) -
     expect(page.locator("#custom")).to_have_text("custom")
 
 
+def test_the_focused_field_keeps_what_was_typed_when_new_html_comes_above_it(tab: Tab) -> None:
+    """morphdom moves a node whose earlier siblings change, and a moved node loses its
+    focus before the morph reaches it: the field is still the user's, value and caret."""
+    page = tab.page
+    tab.stage('<div id="box"><form id="add"><input id="typing" value=""></form></div>')
+    page.locator("#typing").fill("typed by the user")
+    page.locator("#typing").evaluate("el => el.setSelectionRange(2, 5)")
+    html = (
+        '<div id="box"><p id="flash">Added.</p>'
+        '<form id="add"><input id="typing" value="" class="after"></form></div>'
+    )
+
+    tab.apply(call("morph", "#box", html))
+
+    expect(page.locator("#flash")).to_have_text("Added.")
+    typing = page.locator("#typing")
+    expect(typing).to_have_value("typed by the user")
+    expect(typing).to_be_focused()
+    expect(typing).to_have_class("after")
+    assert typing.evaluate("el => [el.selectionStart, el.selectionEnd]") == [2, 5]
+
+    tab.apply(call("morph", "#box", html.replace("Added.", "Added again.")))
+
+    expect(page.locator("#flash")).to_have_text("Added again.")
+    expect(typing).to_have_value("typed by the user")
+
+
 def test_morph_to_unchanged_markup_still_puts_fields_back_to_the_server_s_values(
     tab: Tab,
 ) -> None:
