@@ -19,6 +19,7 @@ from typing import Any
 import django
 from django.apps import apps
 from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIHandler
 from django.http import HttpRequest
 from django.urls import ResolverMatch
@@ -55,7 +56,7 @@ class SockpuppetApplication:
         self.endpoints = {
             ("http", "negotiate"): ViewHandler("sockpuppet.views.negotiate"),
             ("http", "cookies"): ViewHandler("sockpuppet.cookies.set_cookies"),
-            **transports.endpoints(list(settings.TRANSPORTS)),
+            **_transports().endpoints(list(settings.TRANSPORTS)),
         }
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -104,6 +105,19 @@ async def _not_found(scope: Scope, send: Any) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def _transports() -> Any:
+    """Sockpuppet's top-level ``transports`` package, or a clear error when a module of
+    the project by that name comes first on ``sys.path`` and hides it."""
+    if callable(getattr(transports, "endpoints", None)) and hasattr(transports, "TRANSPORTS"):
+        return transports
+    where = getattr(transports, "__file__", None) or list(getattr(transports, "__path__", []))
+    raise ImproperlyConfigured(
+        f"The module 'transports' imported from {where} is not Sockpuppet's: a module or app "
+        "of your project named 'transports' hides Sockpuppet's top-level package of that "
+        "name. Rename yours."
+    )
 
 
 def get_asgi_application(*, serve_static: bool | None = None) -> SockpuppetApplication:

@@ -12,6 +12,8 @@ connection follows its user's and its session's stream by itself.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
@@ -19,6 +21,18 @@ from django.contrib.sessions.backends.base import SessionBase
 
 from sockpuppet import operations, streams
 from sockpuppet.bus import get_bus
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """One broadcast as sent: the stream and its operations (see ``ReflexResult``)."""
+
+    stream: str
+    operations: list[dict[str, Any]]
+
+
+# Broadcasts are also appended here while it is set (``sockpuppet.testing.ReflexClient``).
+recorded: ContextVar[list[Broadcast] | None] = ContextVar("recorded_broadcasts", default=None)
 
 
 class Channel:
@@ -31,6 +45,11 @@ class Channel:
     @classmethod
     def for_user(cls, user: Any) -> Channel:
         """Every connection of ``user``, in any browser."""
+        if getattr(user, "pk", None) is None:
+            raise ValueError(
+                f"Channel.for_user() needs a saved user, not {user!r}: an anonymous visitor "
+                "has no user stream. Use Channel.for_session(request.session) for its tabs."
+            )
         channel = cls.__new__(cls)
         channel.stream, channel.operations = streams.for_user(user), []
         return channel
@@ -141,15 +160,22 @@ class Channel:
 
     def broadcast(self) -> int:
         """Send the queued operations from sync code; returns the message's position."""
-        published = get_bus().publish_sync(self.stream, self.message())
+        published = get_bus().publish_sync(self.stream, self._record())
         self.operations = []
         return int(published["position"])
 
     async def abroadcast(self) -> int:
         """Send the queued operations from async code; returns the message's position."""
-        published = await get_bus().publish(self.stream, self.message())
+        published = await get_bus().publish(self.stream, self._record())
         self.operations = []
         return int(published["position"])
+
+    def _record(self) -> dict[str, Any]:
+        message = self.message()
+        seen = recorded.get()
+        if seen is not None:
+            seen.append(Broadcast(self.stream, list(message["operations"])))
+        return message
 
 
 def _load_session(session_key: str) -> SessionBase:

@@ -150,6 +150,27 @@ def check_project(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     return messages
 
 
+@register()
+def check_reflex_modules(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """An app's ``reflexes.py`` beside a ``reflexes/`` package is never imported."""
+    from django.apps import apps
+
+    messages: list[CheckMessage] = []
+    for config in app_configs or apps.get_app_configs():
+        root = Path(config.path)
+        if (root / "reflexes.py").is_file() and (root / "reflexes" / "__init__.py").is_file():
+            messages.append(
+                Warning(
+                    f"{root / 'reflexes.py'} is never imported: Python imports the "
+                    f"reflexes/ package beside it, so its reflexes are not found.",
+                    hint="Move its classes into a module of the reflexes/ package and delete it.",
+                    obj=config.label,
+                    id="sockpuppet.W006",
+                )
+            )
+    return messages
+
+
 def check_memory_bus() -> list[CheckMessage]:
     """The memory bus serves one process only. Also run as the ASGI app starts (a server's
     processes run no system checks), so that ``uvicorn --workers 4`` warns in its log."""

@@ -27,6 +27,8 @@ from urllib.parse import urlencode, urljoin
 from django.test import Client
 
 from sockpuppet import runner
+from sockpuppet.bus.memory import EXPECTING_NO_LISTENERS
+from sockpuppet.channel import Broadcast, recorded
 from sockpuppet.connection import Connection
 from sockpuppet.protocol import ReflexMessage
 
@@ -36,6 +38,8 @@ class ReflexResult:
     """The server's answer to one reflex."""
 
     message: dict[str, Any]
+    # What the reflex broadcast with ``Channel`` (in its own thread), in order.
+    broadcasts: list[Broadcast] = field(default_factory=list)
     type: str = field(init=False)
     morph: str | None = field(init=False)
     operations: list[dict[str, Any]] = field(init=False)
@@ -101,9 +105,15 @@ class ReflexClient:
             "params": dict(params or {}),
             "permanentAttributeName": "data-reflex-permanent",
         }
-        answer = runner.run(connection, message)
+        broadcasts: list[Broadcast] = []
+        recording, quiet = recorded.set(broadcasts), EXPECTING_NO_LISTENERS.set(True)
+        try:
+            answer = runner.run(connection, message)
+        finally:
+            recorded.reset(recording)
+            EXPECTING_NO_LISTENERS.reset(quiet)
         for name in set(self.client.cookies) - set(connection.cookies):
             del self.client.cookies[name]
         for name, value in connection.cookies.items():
             self.client.cookies[name] = value
-        return ReflexResult(answer)
+        return ReflexResult(answer, broadcasts)

@@ -30,6 +30,7 @@ from django.test import override_settings
 
 from sockpuppet import Channel, Reflex, registry
 from sockpuppet.bus.memory import MemoryBus
+from sockpuppet.channel import Broadcast
 from sockpuppet.checks import check_bus, check_project, check_settings
 from sockpuppet.conf import DEFAULTS
 from sockpuppet.conf import settings as sockpuppet_settings
@@ -111,6 +112,12 @@ def test_the_testing_sample_runs_against_the_test_app():
 
 def test_the_fixture_sample_runs_with_the_plugin_fixture(reflex_client):
     run("testing.md", 1)["test_increment_twice"](reflex_client)
+
+
+def test_the_broadcast_sample_passes_against_its_reflex(sample_reflex, reflex_client, recwarn):
+    cls = sample_reflex("testing.md", 2, "ShoutReflex")
+    cls.shout.__globals__["test_a_shout_goes_to_the_lobby"](reflex_client)
+    assert not [w for w in recwarn if "memory bus" in str(w.message)]
 
 
 # --- reflexes.md -----------------------------------------------------------------------------
@@ -286,11 +293,14 @@ def test_the_job_reflex_sample_shows_the_job_queued_and_starts_it(bus, sample_re
     sample_reflex("broadcasting.md", 5, "JobReflex", Reflex=Reflex, Channel=Channel, runner=runner)
     tab = ReflexClient()
     tab.reflex("CounterReflex#increment", url="/")  # the visitor has a session
-    with pytest.warns(RuntimeWarning, match="no browser can receive it"):
-        assert tab.reflex("JobReflex#start", url="/").type == "nothing"
+    started_job = tab.reflex("JobReflex#start", url="/")
+    assert started_job.type == "nothing"
     session = SessionStore(session_key=tab.client.cookies[settings.SESSION_COOKIE_NAME].value)
     assert started == [session.session_key]
     (queued,) = bus._streams[Channel.for_session(session).stream].entries
+    assert started_job.broadcasts == [
+        Broadcast(Channel.for_session(session).stream, queued["operations"])
+    ]
     assert queued["operations"] == [
         {"op": "set_attribute", "selector": "#job", "name": "data-state", "value": "running"},
         {"op": "set_attribute", "selector": "#job-start", "name": "disabled", "value": ""},

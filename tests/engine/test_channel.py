@@ -7,6 +7,7 @@ import sys
 import threading
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
 from sockpuppet import streams
 from sockpuppet.bus.memory import MemoryBus
@@ -57,6 +58,8 @@ def test_user_and_session_streams():
         pk = 7
 
     assert Channel.for_user(User()).stream == "u.7"
+    with pytest.raises(ValueError, match="an anonymous visitor has no user stream"):
+        Channel.for_user(AnonymousUser())  # its stream would reach nobody, silently
 
 
 def test_stream_tokens_are_signed():

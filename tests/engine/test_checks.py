@@ -4,7 +4,14 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 
-from sockpuppet.checks import check_asgi, check_bus, check_project, check_sessions, check_settings
+from sockpuppet.checks import (
+    check_asgi,
+    check_bus,
+    check_project,
+    check_reflex_modules,
+    check_sessions,
+    check_settings,
+)
 
 
 def ids(messages):
@@ -18,6 +25,7 @@ def test_a_clean_configuration_passes():
         and check_bus() == []
         and check_asgi() == []
         and check_sessions() == []
+        and check_reflex_modules() == []
     )
 
 
@@ -139,10 +147,26 @@ def test_an_asgi_module_without_sockpuppet_warns(tmp_path, monkeypatch, settings
     assert check_asgi() == []
 
 
+def test_a_reflexes_module_hidden_by_a_package_beside_it_is_named(tmp_path):
+    app = tmp_path / "shadowed"
+    (app / "reflexes").mkdir(parents=True)
+    (app / "reflexes.py").write_text("class LostReflex: ...\n")
+    config = type("Config", (), {"path": str(app), "label": "shadowed"})()
+    assert check_reflex_modules([config]) == []  # a folder without __init__.py is no package
+    (app / "reflexes" / "__init__.py").write_text("")
+    [warning] = check_reflex_modules([config])
+    assert warning.id == "sockpuppet.W006" and str(app / "reflexes.py") in warning.msg
+
+
 def test_checks_are_registered():
-    assert {check_settings, check_project, check_bus, check_asgi, check_sessions} <= set(
-        checks.registry.registry.get_checks()
-    )
+    assert {
+        check_settings,
+        check_project,
+        check_bus,
+        check_asgi,
+        check_sessions,
+        check_reflex_modules,
+    } <= set(checks.registry.registry.get_checks())
 
 
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

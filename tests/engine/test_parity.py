@@ -212,7 +212,7 @@ def scaffold_app(tmp_path, monkeypatch):
     (package / "__init__.py").write_text("")
     (package / "urls.py").write_text(
         "from django.urls import path\n\n"
-        "from engineparityscratch.views.engine_scaffold import engine_scaffold\n\n"
+        "from engineparityscratch.views import engine_scaffold\n\n"
         'urlpatterns = [path("", engine_scaffold)]\n'
     )
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -1,10 +1,12 @@
 """``manage.py sockpuppet_reflex`` writes a reflex that works as written."""
 
+import gc
 import shutil
 import sys
 from importlib import import_module, reload
 from io import StringIO
 
+import lxml.html
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
@@ -20,21 +22,44 @@ def scratch_app(tmp_path, monkeypatch):
     for name in [m for m in sys.modules if m == "scratch" or m.startswith("scratch.")]:
         del sys.modules[name]
     shutil.rmtree(package)
+    gc.collect()  # its reflex classes go too: another test's may have the same names
 
 
 def test_scaffolds_files_that_import_and_render(scratch_app, settings):
     with override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, "scratch"]):
-        call_command("sockpuppet_reflex", "scratch", "Counter", "--javascript")
-        for path in ("reflexes/counter.py", "views/counter.py", "templates/scratch/counter.html",
+        out = StringIO()
+        call_command("sockpuppet_reflex", "scratch", "Counter", "--javascript", stdout=out)
+        for path in ("reflexes.py", "views.py", "templates/scratch/counter.html",
                      "static/scratch/counter_controller.js"):  # fmt: skip
             assert (scratch_app / path).exists(), path
-        source = (scratch_app / "reflexes" / "counter.py").read_text()
-        compile(source, "counter.py", "exec")
+        # Modules, as the docs' examples have them: a package would hide a reflexes.py.
+        assert not (scratch_app / "reflexes").exists() and not (scratch_app / "views").exists()
+        source = (scratch_app / "reflexes.py").read_text()
+        compile(source, "reflexes.py", "exec")
         assert "class CounterReflex(Reflex)" in source
+        assert "from scratch.views import counter" in out.getvalue()
         template = (scratch_app / "templates" / "scratch" / "counter.html").read_text()
-        assert 'data-reflex="click->CounterReflex#increment"' in template
-        with pytest.raises(CommandError, match="Not overwriting"):
+        page = lxml.html.fromstring(template.split("%}", 1)[1])
+        # The controller's callbacks run for reflexes of elements inside it.
+        (button,) = page.cssselect('[data-controller="counter"] button')
+        assert button.get("data-reflex") == "click->CounterReflex#increment"
+        with pytest.raises(CommandError, match="already defines CounterReflex"):
             call_command("sockpuppet_reflex", "scratch", "Counter")
+
+
+def test_an_app_with_packages_gets_a_module_in_each(scratch_app, settings):
+    for package in ("reflexes", "views"):
+        (scratch_app / package).mkdir()
+        (scratch_app / package / "__init__.py").write_text("")
+    with override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, "scratch"]):
+        out = StringIO()
+        call_command("sockpuppet_reflex", "scratch", "Tally", stdout=out)
+        assert not (scratch_app / "reflexes.py").exists()
+        assert import_module("scratch.reflexes.tally").TallyReflex.increment
+        assert callable(import_module("scratch.views.tally").tally)
+        assert "from scratch.views.tally import tally" in out.getvalue()
+        with pytest.raises(CommandError, match="Not overwriting"):
+            call_command("sockpuppet_reflex", "scratch", "Tally")
 
 
 STARTAPP_VIEWS = "from django.shortcuts import render\n\n# Create your views here.\n"

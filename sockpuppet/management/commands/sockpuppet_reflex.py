@@ -11,7 +11,8 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 # Each module's import, then its code: a new module gets both; an existing ``reflexes.py``
-# or ``views.py`` (as ``startapp`` makes) gets the code appended, the import when missing.
+# or ``views.py`` (as ``startapp`` makes) gets the code appended, the import when missing;
+# an existing ``reflexes/`` or ``views/`` package gets a module of its own.
 REFLEX = (
     "from sockpuppet import Reflex\n",
     '''class {name}Reflex(Reflex):
@@ -28,18 +29,25 @@ VIEW = (
 """,
 )
 
-TEMPLATE = """{{% load sockpuppet %}}<!doctype html>
+TEMPLATE = """{{% load {libraries} %}}<!doctype html>
 <html>
 <head>
   <title>{name}</title>
-  {{% sockpuppet_scripts %}}
+  {{% sockpuppet_scripts %}}{script}
 </head>
 <body>
-  <output id="count">{{{{ count }}}}</output>
-  <button data-reflex="click->{name}Reflex#increment">+1</button>{controller_markup}
+  {content}
 </body>
 </html>
 """
+
+COUNTER = """<output id="count">{{{{ count }}}}</output>
+  <button data-reflex="click->{name}Reflex#increment">+1</button>"""
+
+# The reflex's element is inside the controller's: its callbacks run for reflexes there.
+WITH_CONTROLLER = """<div data-controller="{slug}">
+    {counter}
+  </div>"""
 
 CONTROLLER = """// Register with: Sockpuppet.application.register("{slug}", {name}Controller)
 // (load this file after {{% sockpuppet_scripts %}}, with `defer`).
@@ -82,7 +90,6 @@ class Command(BaseCommand):
         name = name.removesuffix("Reflex") or name
         slug = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
         root = Path(config.path)
-        controller_markup = ""
         files: dict[Path, str] = {}
         appended: dict[Path, str] = {}
         code = {
@@ -92,29 +99,36 @@ class Command(BaseCommand):
         for package, ((imports, body), defines) in code.items():
             body = body.format(name=name, slug=slug, app=config.label)
             module = root / f"{package}.py"
-            if not module.exists():
-                files[root / package / "__init__.py"] = ""
+            if (root / package / "__init__.py").exists():  # imported before a module beside it
                 files[root / package / f"{slug}.py"] = f"{imports}\n\n{body}"
                 continue
-            existing = module.read_text()
+            existing = module.read_text() if module.exists() else ""
             if any(line.startswith(defines) for line in existing.splitlines()):
                 raise CommandError(
                     f"{module} already defines {defines.rstrip('(').split()[-1]}: "
                     "edit it there, or pick another name."
                 )
-            appended[module] = _with_import(existing, imports).rstrip("\n") + f"\n\n\n{body}"
+            if existing:
+                appended[module] = _with_import(existing, imports).rstrip("\n") + f"\n\n\n{body}"
+            else:
+                files[module] = f"{imports}\n\n{body}"
+        counter = COUNTER.format(name=name)
+        script = ""
         if javascript:
             files[root / "static" / config.label / f"{slug}_controller.js"] = CONTROLLER.format(
                 name=name, slug=slug
             )
-            controller_markup = (
-                f'\n  <div data-controller="{slug}"></div>'
-                f'\n  <script src="{{% static "{config.label}/{slug}_controller.js" %}}" defer></script>'
+            counter = WITH_CONTROLLER.format(slug=slug, counter=counter.replace("\n", "\n  "))
+            script = (
+                f'\n  <script src="{{% static "{config.label}/{slug}_controller.js" %}}" defer>'
+                "</script>"
             )
-        template = TEMPLATE.format(name=name, controller_markup=controller_markup)
-        if javascript:
-            template = template.replace("{% load sockpuppet %}", "{% load sockpuppet static %}")
-        files[root / "templates" / config.label / f"{slug}.html"] = template
+        files[root / "templates" / config.label / f"{slug}.html"] = TEMPLATE.format(
+            libraries="sockpuppet static" if javascript else "sockpuppet",
+            name=name,
+            script=script,
+            content=counter,
+        )
         clashes = [p for p in files if p.exists() and p.read_text() and not force]
         if clashes:
             raise CommandError(f"Not overwriting {', '.join(map(str, clashes))} (use --force).")
@@ -126,7 +140,8 @@ class Command(BaseCommand):
         for path, text in appended.items():
             path.write_text(text)
             self.stdout.write(f"added to {path.relative_to(root.parent)}")
-        views = f"{config.name}.views" + ("" if root / "views.py" in appended else f".{slug}")
+        in_package = root / "views" / f"{slug}.py" in files
+        views = f"{config.name}.views" + (f".{slug}" if in_package else "")
         self.stdout.write(
             f"\nAdd the view to your URLconf:\n"
             f"    from {views} import {slug}\n"
