@@ -14,6 +14,7 @@ import json
 from http.cookies import SimpleCookie
 
 from django.core import signing
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -43,7 +44,11 @@ def set_cookies(request: HttpRequest) -> HttpResponse:
     if not origin_allowed(request.headers.get("Origin"), host):
         return JsonResponse({"type": "error", "message": "Origin not allowed."}, status=403)
     try:
-        token = json.loads(request.body or b"{}").get("token", "")
+        body = request.body
+    except RequestDataTooBig:  # over DATA_UPLOAD_MAX_MEMORY_SIZE: no token is this long
+        return JsonResponse({"type": "error", "message": "Request body too large."}, status=413)
+    try:
+        token = json.loads(body or b"{}").get("token", "")
         if not isinstance(token, str):
             raise ValueError("the token must be a string")
         headers = signing.loads(token, salt=_SALT, max_age=MAX_AGE)

@@ -18,8 +18,11 @@ def origin_allowed(origin: str | None, host: str | None) -> bool:
     if origin is None:
         return True
     origin = origin.rstrip("/")
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return False
+    except ValueError:  # not a URL ("http://[", an unclosed IPv6 address)
         return False
     if _listed(origin, parts.scheme, parts.netloc):
         return True

@@ -205,7 +205,7 @@ def parse_cursor(value: Any) -> dict[str, int]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep for the parser, too
             raise ProtocolError("'since' must be a JSON object of stream positions.") from None
     _require(isinstance(value, dict), "'since' must be a JSON object of stream positions.")
     _require(

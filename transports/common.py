@@ -34,23 +34,38 @@ def query(scope: Scope) -> Mapping[str, str]:
     return _parsed(scope.get("query_string", b""))
 
 
-@functools.lru_cache(maxsize=256)
+# Longer queries and pieces are parsed every time: a client's own are far shorter (a token,
+# a cursor), and a cache of whatever arrives would keep anyone's long junk in memory.
+_CACHED_QUERY = 8192
+_CACHED_PIECE = 2048
+
+
 def _parsed(raw: bytes) -> Mapping[str, str]:
+    return _parsed_cached(raw) if len(raw) <= _CACHED_QUERY else _parse(raw)
+
+
+def _parse(raw: bytes) -> Mapping[str, str]:
     found: dict[str, str] = {}
     for piece in raw.split(b"&"):
         if piece:
-            name, value = _pair(piece)
+            name, value = _pair(piece) if len(piece) <= _CACHED_PIECE else _unquoted(piece)
             found.setdefault(name, value)
     return MappingProxyType(found)
 
 
-@functools.lru_cache(maxsize=10_000)
-def _pair(piece: bytes) -> tuple[str, str]:
-    """One ``name=value``, unquoted as ``parse_qs`` does. Remembered piece by piece: a
-    long-poll's query differs from its last one only in ``since``, and its long token is
-    the costly part to unquote, hundreds of times after each broadcast."""
+_parsed_cached = functools.lru_cache(maxsize=256)(_parse)
+
+
+def _unquoted(piece: bytes) -> tuple[str, str]:
+    """One ``name=value``, unquoted as ``parse_qs`` does."""
     name, _, value = piece.decode("latin-1").partition("=")
     return unquote_plus(name), unquote_plus(value)
+
+
+# Remembered piece by piece: a long-poll's query differs from its last one only in
+# ``since``, and its long token is the costly part to unquote, hundreds of times after
+# each broadcast.
+_pair = functools.lru_cache(maxsize=10_000)(_unquoted)
 
 
 def header(scope: Scope, name: bytes) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from sockpuppet.bus import BusUnavailable, get_bus
@@ -32,6 +32,8 @@ async def send_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
             connection = await open_http(scope, query(scope).get("transport", "http"))
             connection.answers_set_cookies = True
             body = await _body(request)
+        except ClientDisconnect:
+            return  # the client left before its body came: no one to answer, nothing ran
         except Refused as exc:
             response = refusal(exc)
         else:

@@ -9,9 +9,12 @@ too slow to drain its queue is closed (code 4008) and resumes from its cursor.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from sockpuppet.bus import BusUnavailable, SlowConsumer, Subscription, get_bus
@@ -22,10 +25,13 @@ from sockpuppet.tokens import TokenError
 from transports.common import Refused, authenticate, follow_changes, occupancy, origin_ok, query
 from transports.heartbeat import next_message
 
+logger = logging.getLogger("sockpuppet")
+
 CLOSE_BAD_TOKEN = 4001
 CLOSE_BAD_REQUEST = 4002
 CLOSE_TOO_SLOW = 4008
 CLOSE_TOO_MANY = 4029  # as HTTP 429: this session holds too many connections here
+CLOSE_INTERNAL_ERROR = 1011
 CLOSE_TRY_AGAIN = 1013  # the bus (Redis) is unreachable: reconnect later and resume
 
 
@@ -45,7 +51,23 @@ class WebSocketTransport(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        try:
+            await handler(message)
+        except StopConsumer:
+            raise
+        except Exception:  # a bug, not the client's input (that is answered with an error)
+            logger.exception("WebSocket connection failed on %s", message["type"])
+            with contextlib.suppress(Exception):  # the client may be gone already
+                await self.close(code=CLOSE_INTERNAL_ERROR)
+            await self.disconnect(CLOSE_INTERNAL_ERROR)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Whatever ends the connection, what it holds is let go: the sender, the bus
+        subscription and its place in the session's count of connections."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.disconnect(None)
 
     async def connect(self) -> None:
         """Called when a WebSocket connection is opened: check origin, token and cursor."""
@@ -103,6 +125,7 @@ class WebSocketTransport(AsyncWebsocketConsumer):
             if self.sender is not None:
                 self.sender.cancel()
                 await asyncio.gather(self.sender, return_exceptions=True)
+                self.sender = None
         finally:
             if self.subscription is not None:
                 await self.subscription.close()

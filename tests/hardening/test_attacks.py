@@ -259,6 +259,8 @@ FOREIGN_ORIGINS = [
     "http://127.0.0.1@evil.example",
     "http://localhost.evil.example",
     "javascript://127.0.0.1",
+    "http://[",  # not a URL at all (an unclosed IPv6 address): refused, not a crash
+    "http://[::1",
 ]
 
 
@@ -380,6 +382,62 @@ async def test_an_oversize_message_is_refused_and_the_connection_goes_on(tab):
             headers={"Origin": tab.base_url},
         )
     assert answer.status_code == 413 and "too large" in answer.json()["message"]
+
+
+DEEP = "[" * 1500  # deeper than Python's JSON parser goes: it raises RecursionError
+
+
+async def test_a_cursor_nested_too_deep_is_a_clear_error_everywhere(tab, healthy):
+    token = quote(tab.grant["token"])
+    headers = {"Cookie": tab.cookie_header, "Origin": tab.base_url}
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        url = tab.ws_url() + "&since=" + quote(DEEP)
+        async with websockets.connect(url, additional_headers=headers) as ws:
+            await ws.recv()
+    assert closed.value.rcvd.code == 4002
+    async with Link(tab, "websocket") as link:  # the connection goes on after the error
+        await link.send({"type": "ack", "since": DEEP})
+        error = await link.receive()
+        assert error["type"] == "error" and "'since'" in error["message"]
+        await nothing_else_came(link)
+    async with httpx.AsyncClient(base_url=tab.base_url, cookies=tab.cookies, timeout=10) as client:
+        headers = {"Origin": tab.base_url}
+        polled = await client.get(f"/sockpuppet/poll?token={token}&since={quote(DEEP)}")
+        streamed = await client.get(
+            f"/sockpuppet/sse?token={token}", headers={**headers, "Last-Event-ID": DEEP}
+        )
+        sent = await client.post(
+            f"/sockpuppet/send?token={token}",
+            json=[{"type": "ack", "since": DEEP}],
+            headers=headers,
+        )
+    for answer in (polled, streamed):
+        assert answer.status_code == 400 and "'since'" in answer.json()["message"]
+    assert sent.status_code == 202  # its error went to the connection's stream
+
+
+async def test_a_client_gone_before_its_body_came_leaves_no_failure(tab, healthy):
+    """The ``healthy`` fixture fails the test on a traceback in the server's log."""
+    host, port = tab.base_url.removeprefix("http://").split(":")
+    head = (
+        f"POST /sockpuppet/send?token={quote(tab.grant['token'])} HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\nOrigin: {tab.base_url}\r\nCookie: {tab.cookie_header}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n["
+    )
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head.encode())
+    async with Link(tab, "websocket") as link:  # the server goes on, the connection too
+        await nothing_else_came(link)
+
+
+async def test_a_cookies_body_too_large_is_a_clear_error(healthy):
+    async with httpx.AsyncClient(base_url=healthy.url, timeout=30) as client:
+        answer = await client.post(
+            "/sockpuppet/cookies",
+            content=b'{"token": "' + b"x" * 3_000_000 + b'"}',
+            headers={"Origin": healthy.url, "Content-Type": "application/json"},
+        )
+    assert answer.status_code == 413 and answer.json()["message"] == "Request body too large."
 
 
 async def test_reflexes_past_the_pending_limit_are_answered_with_an_error(tab):
