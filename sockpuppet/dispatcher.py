@@ -99,7 +99,10 @@ class Dispatcher:
         try:
             return protocol.decode(text, settings.MAX_MESSAGE_BYTES)
         except ProtocolError as exc:
-            await self._send({"type": "error", "message": str(exc)})
+            if not exc.reflex_ids:
+                await self._send({"type": "error", "message": str(exc)})
+            for reflex_id in exc.reflex_ids:  # each fails at once, none runs
+                await self._send({"type": "error", "reflexId": reflex_id, "message": str(exc)})
             return []
 
     async def _handle_control(self, message: ClientMessage) -> None:

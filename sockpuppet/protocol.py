@@ -26,7 +26,15 @@ MAX_SELECTOR = 1000
 
 
 class ProtocolError(Exception):
-    """A client message that cannot be understood; the text is sent back to the client."""
+    """A client message that cannot be understood; the text is sent back to the client.
+
+    ``reflex_ids``: the ids of the reflexes in a refused frame or body, where they could be
+    read: each is answered with the error, so the client fails them at once instead of
+    waiting for answers that cannot come."""
+
+    def __init__(self, message: str, reflex_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.reflex_ids = reflex_ids
 
 
 # Client -> server
@@ -135,7 +143,21 @@ def decode(text: str | bytes, max_bytes: int) -> list[ClientMessage]:
         "Strings must be valid Unicode: lone surrogates (\\ud800-\\udfff) are not allowed.",
     )
     items = data if isinstance(data, list) else [data]
-    return [parse(item) for item in items]
+    try:
+        return [parse(item) for item in items]
+    except ProtocolError as exc:  # one bad message refuses its whole frame, in order
+        raise ProtocolError(str(exc), _reflex_ids(items)) from None
+
+
+def _reflex_ids(items: list[Any]) -> tuple[str, ...]:
+    """The readable ids of the reflexes among a refused frame's items, once each."""
+    ids = (
+        item["id"]
+        for item in items
+        if isinstance(item, dict) and item.get("type") == "reflex"
+        if isinstance(item.get("id"), str) and 0 < len(item["id"]) <= MAX_ID
+    )
+    return tuple(dict.fromkeys(ids))
 
 
 def parse(data: Any) -> ClientMessage:

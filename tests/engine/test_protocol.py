@@ -30,6 +30,21 @@ def test_a_batch_is_a_json_array():
     ] == ["ping", "reflex"]
 
 
+def test_a_refused_batch_names_the_reflexes_it_held():
+    good, bad = reflex(), {**reflex(), "id": "r2", "args": "not a list"}
+    for batch, ids in [
+        ([good, bad, {"type": "ping", "id": "p"}], (good["id"], bad["id"])),
+        ([bad, bad], (bad["id"],)),
+        ([{"type": "ping"}, {"type": "reflex", "id": 7}], ()),
+    ]:
+        with pytest.raises(ProtocolError) as refused:
+            decode(json.dumps(batch), 10_000)
+        assert refused.value.reflex_ids == ids
+    with pytest.raises(ProtocolError) as malformed:
+        decode("[" + json.dumps(good), 10_000)
+    assert malformed.value.reflex_ids == ()
+
+
 @pytest.mark.parametrize(
     ("text", "complaint"),
     [

@@ -416,6 +416,22 @@ async def test_a_cursor_nested_too_deep_is_a_clear_error_everywhere(tab, healthy
     assert sent.status_code == 202  # its error went to the connection's stream
 
 
+async def test_each_reflex_of_a_refused_frame_fails_at_once_and_none_runs(tab):
+    good = tab.reflex("CounterReflex#increment", selectors=["#count"])
+    bad = {**tab.reflex("CounterReflex#increment"), "args": "not a list"}
+    async with Link(tab, "websocket") as link:
+        await link.send([good, bad])
+        errors = [await link.receive(), await link.receive()]
+        assert [(e["type"], e["reflexId"]) for e in errors] == [
+            ("error", good["id"]),
+            ("error", bad["id"]),
+        ]
+        assert "'args'" in errors[0]["message"]
+        await nothing_else_came(link)
+        answer = await answer_to(link, tab.reflex("CounterReflex#increment", selectors=["#count"]))
+    assert answer["operations"][0]["html"] == "1"  # the refused +1 never ran
+
+
 async def test_a_client_gone_before_its_body_came_leaves_no_failure(tab, healthy):
     """The ``healthy`` fixture fails the test on a traceback in the server's log."""
     host, port = tab.base_url.removeprefix("http://").split(":")

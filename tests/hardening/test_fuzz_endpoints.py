@@ -105,6 +105,9 @@ class Expected:
     answers: set[str] = field(default_factory=set)
     subscribes: int = 0
 
+    # Ids of the reflexes of a frame refused whole, each answered with its error.
+    refused: tuple[str, ...] = ()
+
     # Nesting so deep that json.loads hits the recursion limit, which depends on the
     # caller's stack: the server (deeper in its stack) may refuse what this process parses.
     deep: bool = False
@@ -116,7 +119,7 @@ class Expected:
         try:
             messages = protocol.decode(frame, LIMIT)
         except ProtocolError as exc:
-            return cls(error=str(exc), deep=deep)
+            return cls(error=str(exc), refused=exc.reflex_ids, deep=deep)
         expected = cls(deep=deep)
         for message in messages:
             if message["type"] == "ping":
@@ -130,7 +133,8 @@ class Expected:
 
     @property
     def count(self) -> int:
-        return int(self.error is not None) + len(self.pongs) + len(self.answers) + self.subscribes
+        errors = max(1, len(self.refused)) if self.error is not None else 0
+        return errors + len(self.pongs) + len(self.answers) + self.subscribes
 
     def check(self, received: list[dict[str, Any]], visitor: Visitor) -> None:
         """``received``: every message the frame caused, heartbeats left out."""
@@ -138,7 +142,13 @@ class Expected:
             visitor.claimed -= self.answers
             return
         if self.error is not None:
-            assert [(m["type"], m.get("message")) for m in received] == [("error", self.error)]
+            # One error for each reflex of the refused frame (the client fails them at
+            # once), or one for the frame when it had none it could name.
+            expected = [(reflex_id, self.error) for reflex_id in self.refused] or [
+                (None, self.error)
+            ]
+            assert [m["type"] for m in received] == ["error"] * len(expected), received
+            assert [(m.get("reflexId"), m.get("message")) for m in received] == expected
             return
         assert sorted(m["id"] for m in received if m["type"] == "pong") == sorted(self.pongs)
         answers = [m for m in received if "reflexId" in m]
