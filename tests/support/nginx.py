@@ -73,7 +73,10 @@ class Nginx:
             locations = documented_locations()
         else:
             locations = PLAIN % (BUFFERING if self.mode == "buffering" else "")
-        servers = "\n".join(f"        server 127.0.0.1:{port};" for port in self.upstreams)
+        # As docs/deployment.md's upstream: no process shut out after one failure.
+        servers = "\n".join(
+            f"        server 127.0.0.1:{port} max_fails=0;" for port in self.upstreams
+        )
         folder = self.folder
         listen = f"listen 127.0.0.1:{self.port}"
         if self.tls:
