@@ -66,7 +66,15 @@ export function createSockpuppet(window) {
       dispatch("disconnected", { transport })
     },
   })
-  const reflexes = new Reflexes({ window, send, log, tabId, config })
+  const reflexes = new Reflexes({
+    window,
+    send,
+    log,
+    tabId,
+    config,
+    heardSince: (time) => connection.heardSince(time),
+    onsilent: () => connection.replace("silent while reflexes waited"),
+  })
   const streams = new Streams(document, send)
   const delegation = new Delegation(document, (element, target, event) => {
     reflexes.stimulate({ target, element, event, controller: controllerFor(element) }).catch(() => {})

@@ -115,6 +115,17 @@ export class Connection {
     return true
   }
 
+  /** Whether any message came from the server at or after `time` (a `now()` value). */
+  heardSince(time) {
+    return this.lastMessageAt >= time
+  }
+
+  /** The open transport is taken for dead (`reason`): a new one is connected now. */
+  replace(reason) {
+    if (this.state === "open") this.#lost({ reason })
+    else this.wake()
+  }
+
   /** Called when the page comes back (online, visible): retry now, or check for silence. */
   wake() {
     if (this.state === "reconnecting") {

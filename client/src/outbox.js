@@ -11,12 +11,31 @@
  * Queued reflexes are bounded (`limit`) and expire after `queueTimeout`; a sent reflex
  * expires `replyTimeout` after it was first sent. The outbox never settles anything
  * itself: it hands expired reflexes to `onexpire`.
+ *
+ * Unless the server said nothing at all since it was sent (`heardSince(time)` false): a
+ * live connection carries a heartbeat within every 30 s of silence, so the reflex went
+ * into a connection that died without closing (a NAT's timeout, a Wi-Fi roam), not to a
+ * slow server. Then `onsilent()` has the connection replaced, and the reflex waits once
+ * more, to be re-sent on the new one (the server runs an id once).
  */
 
 export class Outbox {
-  constructor({ send, onexpire, limit = 100, queueTimeout = 30000, replyTimeout = 30000, timers = globalThis }) {
+  constructor({
+    send,
+    onexpire,
+    heardSince = () => true,
+    onsilent = () => {},
+    limit = 100,
+    queueTimeout = 30000,
+    replyTimeout = 30000,
+    timers = globalThis,
+    now = Date.now,
+  }) {
     this.send = send
     this.onexpire = onexpire
+    this.heardSince = heardSince
+    this.onsilent = onsilent
+    this.now = now
     this.limit = limit
     this.queueTimeout = queueTimeout
     this.replyTimeout = replyTimeout
@@ -74,6 +93,7 @@ export class Outbox {
     if (!this.send(entry.reflex.message)) return false
     if (entry.state === "queued") {
       entry.state = "sent"
+      entry.sentAt = this.now()
       this.timers.clearTimeout(entry.timer)
       entry.timer = this.timers.setTimeout(() => this.#expire(entry), this.replyTimeout)
     }
@@ -82,6 +102,12 @@ export class Outbox {
 
   #expire(entry) {
     if (this.entries.get(entry.reflex.id) !== entry) return
+    if (entry.state === "sent" && !entry.waitedAgain && !this.heardSince(entry.sentAt)) {
+      entry.waitedAgain = true
+      entry.timer = this.timers.setTimeout(() => this.#expire(entry), this.replyTimeout)
+      this.onsilent()
+      return
+    }
     this.entries.delete(entry.reflex.id)
     const reason =
       entry.state === "queued"

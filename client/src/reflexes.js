@@ -16,13 +16,15 @@ import { uuid } from "./uuid.js"
 export const ANSWERS = ["operations", "nothing", "halted", "forbidden", "error"]
 
 export class Reflexes {
-  constructor({ window, send, log, tabId, config }) {
+  constructor({ window, send, log, tabId, config, heardSince, onsilent }) {
     this.window = window
     this.log = log
     this.tabId = tabId
     this.outbox = new Outbox({
       send,
       onexpire: (reflex, reason) => this.settle(reflex, "error", { message: `${reflex.target || "refresh"}: ${reason}` }),
+      heardSince,
+      onsilent,
       limit: config.queueLimit,
       queueTimeout: config.queueTimeout,
       replyTimeout: config.reflexTimeout,

@@ -109,3 +109,33 @@ test("an answered reflex never expires", async () => {
   assert.deepEqual(expired, [])
   assert.equal(clock.pending, 0)
 })
+
+test("a reflex sent into a connection that went silent waits once more, while the connection is replaced", async () => {
+  const clock = new FakeClock()
+  let heardAt = -1
+  const silences = []
+  const expired = []
+  const outbox = new Outbox({
+    send: () => true,
+    onexpire: (reflex, reason) => expired.push([reflex.id, reason]),
+    heardSince: (time) => heardAt >= time,
+    onsilent: () => silences.push(clock.now()),
+    replyTimeout: 35000,
+    timers: clock,
+    now: clock.now,
+  })
+  outbox.add({ id: "a", message: { type: "reflex", id: "a" } })
+  await clock.advance(35000)
+  assert.deepEqual(expired, []) // nothing came since it was sent: the connection, not the server
+  assert.deepEqual(silences, [35000])
+  assert.equal(outbox.size, 1)
+  await clock.advance(35000) // still unanswered after waiting again: it fails as before
+  assert.deepEqual(expired, [["a", "no answer within 35 s"]])
+  assert.deepEqual(silences, [35000])
+
+  outbox.add({ id: "b", message: { type: "reflex", id: "b" } })
+  heardAt = clock.now() + 1000 // a heartbeat came: the connection lives, the server is slow
+  await clock.advance(35000)
+  assert.deepEqual(expired.at(-1), ["b", "no answer within 35 s"])
+  assert.deepEqual(silences, [35000])
+})
