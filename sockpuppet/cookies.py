@@ -18,9 +18,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from sockpuppet.origins import origin_allowed, request_host
+from sockpuppet.views import post_only
 
 _SALT = "sockpuppet.cookies"
 MAX_AGE = 120
@@ -33,7 +33,7 @@ def sign(jar: SimpleCookie) -> str:
 
 @never_cache
 @csrf_exempt  # the signed token is the proof, and the Origin is checked as for ``send``
-@require_POST
+@post_only
 def set_cookies(request: HttpRequest) -> HttpResponse:
     """``POST cookies`` with ``{"token": …}``: answer with the cookies it carries.
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+import functools
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.csrf import logger as csrf_logger
 from django.utils.decorators import decorator_from_middleware
 from django.utils.log import log_response
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from sockpuppet import tokens
 from sockpuppet.conf import settings
@@ -35,12 +37,34 @@ class _JsonCsrfCheck(CsrfViewMiddleware):
         return response
 
 
+def post_only(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Django's ``require_POST``, refusing other methods with a JSON error (its own 405
+    has no body) and the ``Allow`` header."""
+
+    @functools.wraps(view)
+    def only_post(request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            response = JsonResponse({"type": "error", "message": "Use POST."}, status=405)
+            response["Allow"] = "POST"
+            log_response(
+                "Method Not Allowed (%s): %s",
+                request.method,
+                request.path,
+                response=response,
+                request=request,
+            )
+            return response
+        return view(request)
+
+    return only_post
+
+
 # Exempt from the project's CsrfViewMiddleware, which would refuse first, with HTML; the
 # same check runs inside, answering in JSON.
 @csrf_exempt
 @never_cache
 @decorator_from_middleware(_JsonCsrfCheck)
-@require_POST
+@post_only
 def negotiate(request: HttpRequest) -> JsonResponse:
     """Issue a connection id and a token bound to the visitor's session."""
     if not hasattr(request, "session"):

@@ -146,13 +146,17 @@ async def _verify(scope: Scope, token: str) -> Verified:
 class Refused(Exception):
     """A request a transport turns away, with the HTTP status and a message for the client."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = headers
 
 
-async def open_http(scope: Scope, transport: str) -> Connection:
-    """Origin and token checks of the HTTP transports' endpoints; raises ``Refused``."""
+async def open_http(scope: Scope, transport: str, method: str = "GET") -> Connection:
+    """Method, origin and token checks of the HTTP transports' endpoints; raises
+    ``Refused``."""
+    if scope["method"] != method:  # a PUT or DELETE is not served as if it were the method
+        raise Refused(405, f"Use {method}.", {"Allow": method})
     if not origin_ok(scope):
         raise Refused(403, "Origin not allowed.")
     try:
@@ -193,7 +197,9 @@ occupancy = Occupancy()
 
 def refusal(exc: Refused) -> JSONResponse:
     """The JSON answer of a refused HTTP request."""
-    return JSONResponse({"type": "error", "message": str(exc)}, status_code=exc.status)
+    return JSONResponse(
+        {"type": "error", "message": str(exc)}, status_code=exc.status, headers=exc.headers
+    )
 
 
 async def follow_changes(subscription: Subscription, message: Message) -> None:

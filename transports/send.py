@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from sockpuppet.bus import BusUnavailable, get_bus
 from sockpuppet.conf import settings
@@ -25,19 +25,16 @@ from transports.common import Refused, open_http, query, refusal
 async def send_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     request = Request(scope, receive)
     response: Response
-    if request.method != "POST":
-        response = JSONResponse({"type": "error", "message": "Use POST."}, status_code=405)
+    try:
+        connection = await open_http(scope, query(scope).get("transport", "http"), "POST")
+        connection.answers_set_cookies = True
+        body = await _body(request)
+    except ClientDisconnect:
+        return  # the client left before its body came: no one to answer, nothing ran
+    except Refused as exc:
+        response = refusal(exc)
     else:
-        try:
-            connection = await open_http(scope, query(scope).get("transport", "http"))
-            connection.answers_set_cookies = True
-            body = await _body(request)
-        except ClientDisconnect:
-            return  # the client left before its body came: no one to answer, nothing ran
-        except Refused as exc:
-            response = refusal(exc)
-        else:
-            response = await _run(connection, body)
+        response = await _run(connection, body)
     await response(scope, receive, send)
 
 

@@ -456,6 +456,35 @@ async def test_a_cookies_body_too_large_is_a_clear_error(healthy):
     assert answer.status_code == 413 and answer.json()["message"] == "Request body too large."
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "allowed", "method"),
+    [
+        ("poll", "GET", "POST"),
+        ("poll", "GET", "PUT"),
+        ("sse", "GET", "POST"),
+        ("sse", "GET", "DELETE"),
+        ("send", "POST", "GET"),
+        ("send", "POST", "PUT"),
+        ("negotiate", "POST", "GET"),
+        ("cookies", "POST", "GET"),
+    ],
+)
+async def test_a_wrong_method_is_refused_with_a_clear_error(
+    tab, healthy, endpoint, allowed, method
+):
+    """Regression. Bug: a ``PUT`` or ``POST`` of ``poll`` or ``sse`` was served as a
+    ``GET`` (held, streamed), ``GET cookies`` and ``GET negotiate`` got an empty 405."""
+    async with httpx.AsyncClient(base_url=tab.base_url, timeout=10) as client:
+        answer = await client.request(
+            method,
+            f"/sockpuppet/{endpoint}?token={quote(tab.grant['token'])}",
+            content=b"[]",
+            headers={"Origin": tab.base_url, "Cookie": tab.cookie_header},
+        )
+    assert answer.status_code == 405 and answer.headers["allow"] == allowed
+    assert answer.json() == {"type": "error", "message": f"Use {allowed}."}
+
+
 async def test_reflexes_past_the_pending_limit_are_answered_with_an_error(tab):
     limit = int(LIMITS["SOCKPUPPET_MAX_PENDING_REFLEXES"])
     reflexes = [tab.reflex("CounterReflex#slow")] + [
