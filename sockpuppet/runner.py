@@ -17,6 +17,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings as django_settings
+from django.core.exceptions import TooManyFieldsSent
 from django.db import close_old_connections
 from django.http import HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
@@ -31,6 +32,7 @@ from sockpuppet.reflex import Forbid, Halt, Reflex
 from sockpuppet.requests import build_request
 
 logger = logging.getLogger("sockpuppet")
+security_logger = logging.getLogger("django.security.TooManyFieldsSent")  # as Django logs it
 
 _handler: ReflexHandler | None = None
 _executor: ThreadPoolExecutor | None = None
@@ -74,6 +76,9 @@ def run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
         return _run(connection, message)
     except registry.TargetError as exc:
         return _error(reflex_id, str(exc))
+    except TooManyFieldsSent as exc:  # the browser's form, not the server, is at fault
+        security_logger.warning("Reflex %s refused: %s", message.get("target"), exc)
+        return _error(reflex_id, f"The reflex's form has too many fields: {exc}")
     except Exception as exc:
         logger.exception("Reflex %s failed", message.get("target"))
         return _error(reflex_id, _describe(message.get("target"), exc), exc)
@@ -86,6 +91,7 @@ def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
     target = message["target"]
     cls, method_name = registry.resolve(target) if target else (Reflex, None)
     request = build_request(connection, message["url"])
+    params = _params(message)
     outcome: dict[str, Any] = {}
 
     def run_inside_middleware() -> bool:
@@ -98,7 +104,7 @@ def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
                 message.get("innerHTML", ""),
                 message.get("textContent", ""),
             ),
-            params=_params(message),
+            params=params,
             url=message["url"],
             reflex_id=reflex_id,
             selectors=message["selectors"],

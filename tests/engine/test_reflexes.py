@@ -122,6 +122,18 @@ def test_params_keep_blank_fields_and_repeated_keys(tab):
     assert "[('a', ['1', '2']), ('b', ['']), ('c', ['x'])]" in unescape(html)
 
 
+def test_a_form_of_too_many_fields_is_a_clear_error(tab, settings, caplog):
+    """Regression. Bug: a form over ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` failed the reflex
+    "on the server", with a traceback in the log; it is the browser's input at fault."""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    result = tab.reflex("CounterReflex#increment", form="a=1&b=2&c=3&d=4")
+    assert result.type == "error" and result.error.startswith("The reflex's form has too many")
+    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in result.error
+    assert not any(r.exc_info for r in caplog.records)
+    assert any(r.name == "django.security.TooManyFieldsSent" for r in caplog.records)
+    assert tab.reflex("CounterReflex#increment", form="a=1&b=2&c=3").type == "operations"
+
+
 def test_element_dataset_uses_full_names(tab):
     html = tab.reflex("CounterReflex#by_dataset", dataset={"step-size": "5"}).html()
     assert '<p id="count">5</p>' in html
