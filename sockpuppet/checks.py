@@ -329,8 +329,10 @@ def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     target = getattr(django_settings, "ASGI_APPLICATION", None)
     if target:
         module = target.rsplit(".", 1)[0]
-    else:
+    elif django_settings.SETTINGS_MODULE:
         module = django_settings.SETTINGS_MODULE.rsplit(".", 1)[0] + ".asgi"
+    else:  # settings.configure(), or inside override_settings: no module to look beside
+        return []
     try:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):

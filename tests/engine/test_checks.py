@@ -206,3 +206,11 @@ def test_sessions_cached_in_each_process_warn_on_the_redis_bus(
 def test_a_sockpuppet_setting_that_is_not_a_dict_is_reported_not_raised():
     messages = check_settings() + check_bus() + check_sessions() + check_project()
     assert ids(messages) == ["sockpuppet.E001"]
+
+
+@override_settings(ASGI_APPLICATION=None)
+def test_the_checks_run_inside_override_settings():
+    """Regression. Bug: inside ``override_settings`` (and with ``settings.configure()``)
+    ``SETTINGS_MODULE`` is None, and the ASGI check raised AttributeError, failing the
+    whole check run."""
+    assert check_asgi() == []
