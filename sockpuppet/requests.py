@@ -14,8 +14,24 @@ from django.core.handlers.asgi import ASGIRequest
 
 from sockpuppet.connection import Connection
 
-# Handshake headers not passed on: they describe the WebSocket/stream, not a page GET.
-_DROPPED = {b"cookie", b"upgrade", b"connection", b"content-length", b"content-type", b"accept"}
+# Handshake headers not passed on: they describe the WebSocket/stream, not a page GET;
+# nor what would make Django answer other than with the page's HTML: compressed
+# (GZipMiddleware), a 304 (ConditionalGetMiddleware), a range.
+_DROPPED = {
+    b"cookie",
+    b"upgrade",
+    b"connection",
+    b"content-length",
+    b"content-type",
+    b"accept",
+    b"accept-encoding",
+    b"if-none-match",
+    b"if-modified-since",
+    b"if-match",
+    b"if-unmodified-since",
+    b"if-range",
+    b"range",
+}
 _DROPPED_PREFIX = b"sec-websocket-"
 
 

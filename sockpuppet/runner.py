@@ -18,7 +18,9 @@ from typing import Any
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings as django_settings
 from django.core.exceptions import TooManyFieldsSent
+from django.core.signals import setting_changed
 from django.db import close_old_connections
+from django.dispatch import receiver
 from django.http import HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 
@@ -59,6 +61,14 @@ def in_thread() -> Callable[[Connection, ReflexMessage], Awaitable[dict[str, Any
     if _in_thread is None:
         _in_thread = sync_to_async(run, thread_sensitive=False, executor=executor())
     return _in_thread
+
+
+@receiver(setting_changed)
+def _middleware_changed(*, setting: str, **kwargs: Any) -> None:
+    """``override_settings(MIDDLEWARE=…)`` reaches the reflexes a test runs."""
+    global _handler
+    if setting == "MIDDLEWARE":
+        _handler = None
 
 
 def get_handler() -> ReflexHandler:

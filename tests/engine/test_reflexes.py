@@ -6,6 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from sockpuppet import runner
+from sockpuppet.connection import Connection
 from sockpuppet.testing import ReflexClient
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +134,39 @@ def test_a_form_of_too_many_fields_is_a_clear_error(tab, settings, caplog):
     assert not any(r.exc_info for r in caplog.records)
     assert any(r.name == "django.security.TooManyFieldsSent" for r in caplog.records)
     assert tab.reflex("CounterReflex#increment", form="a=1&b=2&c=3").type == "operations"
+
+
+@pytest.mark.parametrize(
+    ("middleware", "header"),
+    [
+        ("django.middleware.gzip.GZipMiddleware", (b"accept-encoding", b"gzip, deflate, br")),
+        ("django.middleware.http.ConditionalGetMiddleware", (b"if-none-match", b"*")),
+    ],
+)
+def test_a_page_morph_is_plain_html_whatever_the_handshake_asked(settings, middleware, header):
+    """Regression. Bug: with GZipMiddleware every page morph failed (UnicodeDecodeError):
+    the handshake's ``Accept-Encoding`` reached the page's render, which came gzipped
+    (and an ``If-None-Match`` would make it a 304 under ConditionalGetMiddleware)."""
+    settings.MIDDLEWARE = [middleware, *settings.MIDDLEWARE]
+    connection = Connection(
+        id="gzip", transport="websocket", headers=[(b"host", b"testserver"), header]
+    )
+    message = {
+        "type": "reflex",
+        "id": "r1",
+        "target": "CounterReflex#increment",
+        "args": [2],
+        "url": "http://testserver/",
+        "attrs": {},
+        "dataset": {},
+        "selectors": [],
+        "formData": "",
+        "params": {},
+        "permanentAttributeName": "data-reflex-permanent",
+    }
+    answer = runner.run(connection, message)
+    assert answer["type"] == "operations", answer
+    assert '<p id="count">2</p>' in answer["operations"][0]["html"]
 
 
 def test_element_dataset_uses_full_names(tab):
