@@ -21,6 +21,7 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest
 from django.urls import ResolverMatch
 from django.utils.module_loading import import_string
@@ -47,6 +48,21 @@ class ViewHandler(ASGIHandler):
         return request.resolver_match
 
 
+class BareViewHandler(ViewHandler):
+    """A ``ViewHandler`` without the project's middleware: for ``POST cookies``, whose
+    answer must carry exactly the cookies of its token. Through the middleware, the
+    browser's old session cookie (of a session a login just replaced) loads an empty
+    session, and a middleware that reads it made ``SessionMiddleware`` delete the new
+    session cookie from the same answer."""
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        self._view_middleware: list[Any] = []
+        self._template_response_middleware: list[Any] = []
+        self._exception_middleware: list[Any] = []
+        get_response = self._get_response_async if is_async else self._get_response  # type: ignore[attr-defined]
+        self._middleware_chain = convert_exception_to_response(get_response)
+
+
 class SockpuppetApplication:
     """Routes ``URL_PREFIX``'s paths to Sockpuppet's endpoints and the rest to Django."""
 
@@ -55,7 +71,7 @@ class SockpuppetApplication:
         self.prefix = settings.URL_PREFIX
         self.endpoints = {
             ("http", "negotiate"): ViewHandler("sockpuppet.views.negotiate"),
-            ("http", "cookies"): ViewHandler("sockpuppet.cookies.set_cookies"),
+            ("http", "cookies"): BareViewHandler("sockpuppet.cookies.set_cookies"),
             **_transports().endpoints(list(settings.TRANSPORTS)),
         }
 

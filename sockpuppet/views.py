@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.csrf import logger as csrf_logger
@@ -60,7 +61,9 @@ def post_only(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequ
 
 
 # Exempt from the project's CsrfViewMiddleware, which would refuse first, with HTML; the
-# same check runs inside, answering in JSON.
+# same check runs inside, answering in JSON. Open to visitors not logged in under
+# LoginRequiredMiddleware: a page open to them (a login page) connects too.
+@login_not_required
 @csrf_exempt
 @never_cache
 @decorator_from_middleware(_JsonCsrfCheck)

@@ -1,9 +1,17 @@
 """The composition root: ``sockpuppet.asgi.get_asgi_application``."""
 
+import asyncio
 import os
 import subprocess
 import sys
+from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sockpuppet.cookies import sign
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,3 +34,47 @@ def test_a_project_module_named_transports_is_named_in_a_clear_error(tmp_path):
     last = finished.stderr.strip().splitlines()[-1]
     assert last.startswith("django.core.exceptions.ImproperlyConfigured: The module 'transports'")
     assert str(tmp_path / "transports.py") in last and "Rename yours." in last
+
+
+def post(path: str, cookies: dict[str, str] | None = None, **request: Any) -> httpx.Response:
+    """A request to a fresh ``get_asgi_application()`` (made under the test's settings)."""
+    from sockpuppet.asgi import get_asgi_application
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=get_asgi_application())
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies=cookies
+        ) as client:
+            return await client.post(path, headers={"Origin": "http://testserver"}, **request)
+
+    return asyncio.run(go())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cookies_of_a_login_reach_the_browser_whatever_the_middleware(settings):
+    """Regression. Bug: over WebSocket, a login in a reflex logged the browser out when a
+    middleware reads the session (``CSRF_USE_SESSIONS``, a timezone middleware): ``POST
+    cookies`` ran through the project's middleware with the old session cookie, whose
+    session the login had deleted, and ``SessionMiddleware`` deleted the new one."""
+    settings.CSRF_USE_SESSIONS = True
+    jar: SimpleCookie = SimpleCookie()
+    jar["sessionid"] = "the-new-session"
+    answer = post(
+        "/sockpuppet/cookies",
+        json={"token": sign(jar)},
+        cookies={"sessionid": "a-session-the-login-deleted"},
+    )
+    assert answer.status_code == 204
+    assert answer.headers.get_list("set-cookie") == [jar["sessionid"].OutputString()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_open_to_anonymous_visitors_connect_under_login_required_middleware(settings):
+    """Regression. Bug: under Django's ``LoginRequiredMiddleware`` ``negotiate`` answered
+    a redirect to the login page, so no page connected, the login page included."""
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE,
+        "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    ]
+    answer = post("/sockpuppet/negotiate", json={})  # no CSRF token: refused, not redirected
+    assert answer.status_code == 403 and "CSRF" in answer.json()["message"]
