@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.core.handlers.base import BaseHandler
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
+from django.core.handlers.exception import response_for_exception
+from django.http import Http404, HttpRequest, HttpResponse
 
 RUN_ATTRIBUTE = "_sockpuppet_run"
 
@@ -53,10 +55,12 @@ class ReflexHandler(BaseHandler):
                 return HttpResponse(status=204)
             try:
                 return super()._get_response(request)  # type: ignore[misc]
-            except Http404:
-                # No page at the URL the client named: the runner answers "HTTP 404", a
-                # clear error, not a failure of the server.
-                return HttpResponseNotFound()
+            except (Http404, PermissionDenied, BadRequest, SuspiciousOperation) as exc:
+                # No page at the URL the client named, or not for this visitor (a 403 of
+                # @permission_required): the answer Django gives a page request, logged as
+                # Django logs it; the runner answers "HTTP 404" or "HTTP 403", a clear
+                # error, not a failure of the server, and the session is saved.
+                return response_for_exception(request, exc)
         except Exception as exc:  # the runner reports it; the middleware still completes
             request.sockpuppet_error = exc  # type: ignore[attr-defined]
             response = HttpResponse(status=500)  # as for a failed page: the session is not saved

@@ -169,6 +169,19 @@ def test_a_page_morph_is_plain_html_whatever_the_handshake_asked(settings, middl
     assert '<p id="count">2</p>' in answer["operations"][0]["html"]
 
 
+def test_a_page_the_visitor_may_not_see_is_a_clear_error_and_the_action_holds(tab, caplog):
+    """Regression. Bug: a view raising PermissionDenied (``@permission_required(...,
+    raise_exception=True)``) during a page morph failed the reflex "on the server" with a
+    traceback, and its 500 dropped what the action saved in the session."""
+    result = tab.reflex("CounterReflex#increment", url="/guarded/")
+    assert (
+        result.error
+        == "Re-rendering http://testserver/guarded/ answered with HTTP 403, not a page."
+    )
+    assert not any(r.exc_info for r in caplog.records if r.name == "sockpuppet")
+    assert '<p id="count">2</p>' in tab.reflex("CounterReflex#increment").html()
+
+
 def test_element_dataset_uses_full_names(tab):
     html = tab.reflex("CounterReflex#by_dataset", dataset={"step-size": "5"}).html()
     assert '<p id="count">5</p>' in html

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.counter, name="counter"),
     path("class/", views.CounterView.as_view(), name="class-counter"),
     path("broken/", views.broken, name="broken"),
+    path("guarded/", views.guarded, name="guarded"),
     path("redirect/", views.redirect_away, name="redirect"),
     path("echo/", views.echo, name="echo"),
     path("after-body/", views.after_body, name="after-body"),

@@ -1,3 +1,4 @@
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.generic import TemplateView
 
@@ -22,6 +23,13 @@ def broken(request):
     if getattr(request, "sockpuppet_reflex", None) is not None:
         raise RuntimeError("the view broke during a reflex render")
     return render(request, "testapp/counter.html", {"count": -1})
+
+
+def guarded(request):
+    """Like ``@permission_required(..., raise_exception=True)`` for a visitor lacking it."""
+    if request.session.get("count", 0) >= 1:
+        raise PermissionDenied("only below one")
+    return render(request, "testapp/counter.html", {"count": request.session.get("count", 0)})
 
 
 def redirect_away(request):
