@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sockpuppet import cookies, protocol, runner, streams
@@ -60,10 +60,18 @@ RATES = RateLimit()
 class Dispatcher:
     """Handles one connection's client messages."""
 
-    def __init__(self, connection: Connection, bus: Bus, rates: RateLimit = RATES) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        bus: Bus,
+        rates: RateLimit = RATES,
+        on_session_changed: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.connection = connection
         self.bus = bus
         self.rates = rates
+        # Called when a reflex found the connection's session cookie stale (WebSocket).
+        self.on_session_changed = on_session_changed
         self._pending: deque[ReflexMessage] = deque()  # only ever taken from without waiting
         self._worker: asyncio.Task[None] | None = None
 
@@ -167,8 +175,10 @@ class Dispatcher:
         # Remembered as long as answers are (HISTORY_TTL, 5 minutes by default): a retry
         # later than that could not find its answer, and the client stops retrying a
         # reflex after its queue and reply timeouts (a minute).
-        key = f"reflex:{self.connection.id}:{message['id']}"
-        return await self.bus.claim(key, float(settings.HISTORY_TTL))
+        return await self.bus.claim(self._claim_key(message), float(settings.HISTORY_TTL))
+
+    def _claim_key(self, message: ReflexMessage) -> str:
+        return f"reflex:{self.connection.id}:{message['id']}"
 
     async def _work(self) -> None:
         """Run queued reflexes in order; end when none is left (the next one starts anew).
@@ -183,6 +193,13 @@ class Dispatcher:
                     await self._answer(message)
             except BusUnavailable as exc:
                 logger.error("Reflex %s not run: %s", message["id"], exc)
+            except runner.SessionChanged:
+                # Neither it nor those queued behind it ran: the client sends them again
+                # once it reconnected with the browser's cookies.
+                await self.bus.release(self._claim_key(message))
+                self._pending.clear()
+                if self.on_session_changed is not None:
+                    await self.on_session_changed()
 
     async def _answer(self, message: ReflexMessage) -> None:
         started = time.perf_counter()

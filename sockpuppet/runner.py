@@ -78,6 +78,13 @@ def get_handler() -> ReflexHandler:
     return _handler
 
 
+class SessionChanged(Exception):
+    """The session cookie a WebSocket connection opened with names a session that is gone:
+    another tab logged in or out (``cycle_key``, ``flush``), or it expired. The browser's
+    cookie is newer than the connection's: the reflex does not run; the transport makes
+    the client reconnect (with the browser's cookies) and send it again."""
+
+
 def run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
     """Run ``message`` for ``connection`` and return the answer (without stream/position)."""
     reflex_id = message["id"]
@@ -86,6 +93,8 @@ def run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
         return _run(connection, message)
     except registry.TargetError as exc:
         return _error(reflex_id, str(exc))
+    except SessionChanged:
+        raise
     except TooManyFieldsSent as exc:  # the browser's form, not the server, is at fault
         security_logger.warning("Reflex %s refused: %s", message.get("target"), exc)
         return _error(reflex_id, f"The reflex's form has too many fields: {exc}")
@@ -105,6 +114,8 @@ def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
     outcome: dict[str, Any] = {}
 
     def run_inside_middleware() -> bool:
+        if connection.transport == "websocket" and _session_gone(request):
+            raise SessionChanged(connection.id)
         outcome["csrf"] = csrf.secret(request)
         reflex = cls(
             request=request,
@@ -141,8 +152,10 @@ def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
 
     setattr(request, RUN_ATTRIBUTE, run_inside_middleware)
     response = get_handler().get_response(request)
-    _keep_cookies(connection, response)
     error = getattr(request, "sockpuppet_error", None)
+    if isinstance(error, SessionChanged):
+        raise error  # before its cookies are kept: the empty session's deletion of the cookie
+    _keep_cookies(connection, response)
     if isinstance(error, registry.TargetError):
         raise error
     answer = _answer(reflex_id, message, outcome, response, error)
@@ -228,6 +241,15 @@ def _params(message: ReflexMessage) -> QueryDict:
         )
     params._mutable = False
     return params
+
+
+def _session_gone(request: Any) -> bool:
+    """True when the request's session cookie names a session that no longer loads."""
+    session = getattr(request, "session", None)
+    if session is None or not request.COOKIES.get(django_settings.SESSION_COOKIE_NAME):
+        return False
+    session.keys()  # loads it; the key of one that is gone becomes None
+    return session.session_key is None
 
 
 def _keep_cookies(connection: Connection, response: HttpResponseBase) -> None:

@@ -30,6 +30,7 @@ logger = logging.getLogger("sockpuppet")
 CLOSE_BAD_TOKEN = 4001
 CLOSE_BAD_REQUEST = 4002
 CLOSE_TOO_SLOW = 4008
+CLOSE_SESSION_CHANGED = 4012  # the browser's session cookie changed: reconnect with it
 CLOSE_TOO_MANY = 4029  # as HTTP 429: this session holds too many connections here
 CLOSE_INTERNAL_ERROR = 1011
 CLOSE_TRY_AGAIN = 1013  # the bus (Redis) is unreachable: reconnect later and resume
@@ -91,7 +92,7 @@ class WebSocketTransport(AsyncWebsocketConsumer):
             return
         self.counted = connection
         bus = get_bus()
-        self.dispatcher = Dispatcher(connection, bus)
+        self.dispatcher = Dispatcher(connection, bus, on_session_changed=self._session_changed)
         try:
             self.subscription = await bus.subscribe(connection.streams, connection.cursor(cursor))
         except BusUnavailable as exc:
@@ -133,6 +134,13 @@ class WebSocketTransport(AsyncWebsocketConsumer):
             if self.counted is not None:
                 occupancy.leave(self.counted.owner)
                 self.counted = None
+
+    async def _session_changed(self) -> None:
+        """A WebSocket carries the cookies of its handshake; another tab's login or logout
+        replaced the session they name. The client reconnects, its handshake
+        carrying the browser's cookies, and sends again the reflexes not answered."""
+        with contextlib.suppress(Exception):  # the client may be gone already
+            await self.close(code=CLOSE_SESSION_CHANGED, reason="session changed: reconnect")
 
     async def _refuse(self, code: int, reason: str) -> None:
         await self.accept()

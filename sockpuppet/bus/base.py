@@ -192,6 +192,10 @@ class Bus:
         """True the first time ``key`` is claimed within ``ttl`` seconds (reflex id dedupe)."""
         raise NotImplementedError
 
+    async def release(self, key: str) -> None:
+        """Forget a claim of ``key``: its reflex did not run and will come again."""
+        raise NotImplementedError
+
     async def close(self) -> None:
         """Release the backend's resources."""
 

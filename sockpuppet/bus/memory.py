@@ -126,6 +126,9 @@ class MemoryBus(Bus):
             del self._claims[oldest]
         return True
 
+    async def release(self, key: str) -> None:
+        self._claims.pop(key, None)
+
     def _expire(self) -> None:
         """Forget streams nobody follows that were idle longer than the history TTL."""
         horizon = time.monotonic() - self.history_ttl

@@ -160,6 +160,10 @@ class RedisBus(Bus):
         claimed = client.set(f"sockpuppet:claim:{key}", 1, nx=True, px=int(ttl * 1000))
         return bool(await self._call(claimed))
 
+    async def release(self, key: str) -> None:
+        client = await self._client()
+        await self._call(client.delete(f"sockpuppet:claim:{key}"))
+
     async def _client(self) -> Redis:
         """This event loop's client. ``async_to_sync`` (a Celery task's ``broadcast()``)
         runs each call in a new loop, and connections cannot cross loops."""

@@ -189,3 +189,24 @@ def test_a_tab_connects_again_after_a_login_and_a_logout_in_another_tab(
     sign_in_and_out(other)
     other.close()
     assert_connects_again(page, page_problems, transport)
+
+
+def test_a_websocket_tab_runs_its_reflex_in_the_session_another_tab_logged_in(
+    app: Deployment, page: Page
+) -> None:
+    """This tab's WebSocket opened with the session cookie the other tab's login replaced:
+    its click runs once, logged in, and the browser stays logged in (it used to run as
+    nobody in an empty session, and delete the browser's new session cookie)."""
+    open_on(page, app.url + "/", "websocket")
+    other = page.context.new_page()
+    open_on(other, app.url + "/", "websocket")
+    other.evaluate("() => Sockpuppet.stimulate('CounterReflex#sign_in')")
+    expect(other.locator("#user")).to_have_text("alice")
+    other.close()
+
+    page.evaluate("() => Sockpuppet.stimulate('CounterReflex#increment')")
+    expect(page.locator("#user")).to_have_text("alice")
+    expect(page.locator("#count")).to_have_text("1")
+    page.reload()
+    expect(page.locator("#user")).to_have_text("alice")
+    expect(page.locator("#count")).to_have_text("1")

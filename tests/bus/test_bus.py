@@ -151,6 +151,16 @@ async def test_claims_are_granted_once(bus):
     assert await bus.claim("r2", 60)
 
 
+async def test_a_released_claim_is_granted_again(bus):
+    """A reflex that did not run (its WebSocket's session cookie was stale) is claimed
+    again when the client re-sends it."""
+    assert await bus.claim("r1", 60)
+    await bus.release("r1")
+    assert await bus.claim("r1", 60)
+    assert not await bus.claim("r1", 60)
+    await bus.release("never-claimed")  # nothing to forget: no error
+
+
 async def test_a_subscribe_cancelled_half_way_leaves_no_follower_behind(bus):
     """A long-poll whose client leaves cancels its subscribe wherever it is: the streams
     followed so far must be let go too (the soak test found them left behind)."""

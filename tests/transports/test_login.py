@@ -7,11 +7,14 @@ over WebSocket a reconnect presented the old, deleted session.
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
+import pytest
+import websockets
 
-from tests.support.wire import Link
+from tests.support.wire import Link, Tab, receive
 
 
 def cookies_of(client: httpx.AsyncClient) -> dict[str, str]:
@@ -63,3 +66,39 @@ async def test_a_forged_cookies_token_is_refused(app_server):
     async with httpx.AsyncClient(base_url=app_server.url) as browser:
         answer = await browser.post("/sockpuppet/cookies", json={"token": "sessionid=stolen"})
     assert answer.status_code == 400 and "sessionid" not in answer.headers.get("set-cookie", "")
+
+
+async def test_a_websocket_whose_session_another_tab_replaced_runs_its_reflex_in_the_new_one(
+    app_server, tab
+):
+    """Regression. Bug: a WebSocket carries the cookies of its handshake. After another
+    tab logged in (the session key cycled, the old session deleted), its reflexes ran in
+    an empty session as nobody, and its ``cookies`` message deleted the browser's new
+    session cookie: logged out in every tab. Now the reflex does not run there; the
+    connection is closed with 4012 and, reconnected with the browser's cookies, the
+    client's retry of the same reflex runs once, logged in."""
+    reflex = tab.reflex("CounterReflex#increment", selectors=["#count", "#user"])
+    async with tab.connect() as stale:
+        tab.applied(json.loads(await stale.recv()))  # the welcome
+        other_tab = Tab(tab.base_url, cookies=dict(tab.cookies))  # the same browser's
+        async with httpx.AsyncClient(base_url=tab.base_url, cookies=tab.cookies) as browser:
+            granted = await browser.post(
+                "/sockpuppet/negotiate", headers={"X-CSRFToken": tab.cookies["csrftoken"]}, json={}
+            )
+            other_tab.grant = granted.json()
+        async with Link(other_tab, "sse") as other:
+            await other.send(other_tab.reflex("CounterReflex#sign_in", selectors=["#user"]))
+            assert (await other.receive())["operations"][0]["html"] == "alice"
+            assert other._http is not None
+            jar = cookies_of(other._http)
+        await stale.send(json.dumps(reflex))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                assert tab.applied(json.loads(await stale.recv()))["type"] == "heartbeat"
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4012
+    tab.cookies = jar  # the browser's cookies, in the reconnect's handshake
+    async with tab.connect(since=tab.cursor) as fresh:
+        await fresh.send(json.dumps(reflex))
+        answer = await receive(fresh, tab)
+    assert answer["reflexId"] == reflex["id"]
+    assert [o["html"] for o in answer["operations"]] == ["1", "alice"]
