@@ -199,6 +199,7 @@ def check_bus(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         try:
             with redis.Redis.from_url(bus, socket_connect_timeout=1, socket_timeout=1) as client:
                 client.ping()
+                return _check_eviction(client, bus)
         except redis.RedisError as exc:
             return [
                 Warning(
@@ -208,6 +209,29 @@ def check_bus(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 )
             ]
     return []
+
+
+def _check_eviction(client: Any, bus: str) -> list[CheckMessage]:
+    """Under a ``maxmemory``, a policy other than ``noeviction`` drops streams' keys."""
+    import redis
+
+    try:
+        config = client.config_get("maxmemory*")
+    except redis.ResponseError:  # CONFIG disabled (a managed Redis): nothing to tell
+        return []
+    policy = config.get("maxmemory-policy", "noeviction")
+    if str(config.get("maxmemory", "0")) == "0" or policy == "noeviction":
+        return []
+    return [
+        Warning(
+            f'SOCKPUPPET["BUS"]: Redis at {_masked(bus)} evicts keys when full '
+            f"(maxmemory-policy {policy}).",
+            hint="An evicted stream restarts its positions and open pages drop its messages "
+            "unseen. Give Sockpuppet a Redis of its own or set maxmemory-policy noeviction "
+            "(a full Redis then refuses writes with a clear error).",
+            id="sockpuppet.W007",
+        )
+    ]
 
 
 # Session engines that read a session from a cache, and cache backends private to a process.

@@ -10,6 +10,7 @@ dispatcher never knows which transport carried a message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -65,13 +66,15 @@ class Dispatcher:
         connection: Connection,
         bus: Bus,
         rates: RateLimit = RATES,
-        on_session_changed: Callable[[], Awaitable[None]] | None = None,
+        on_interrupted: Callable[[Exception], Awaitable[None]] | None = None,
     ) -> None:
         self.connection = connection
         self.bus = bus
         self.rates = rates
-        # Called when a reflex found the connection's session cookie stale (WebSocket).
-        self.on_session_changed = on_session_changed
+        # Called (WebSocket) when queued reflexes cannot run on this connection: the bus
+        # is unreachable (BusUnavailable) or the session cookie is stale (SessionChanged).
+        # The transport ends the connection; the client reconnects and sends them again.
+        self.on_interrupted = on_interrupted
         self._pending: deque[ReflexMessage] = deque()  # only ever taken from without waiting
         self._worker: asyncio.Task[None] | None = None
 
@@ -191,15 +194,19 @@ class Dispatcher:
             try:
                 if await self._first_time(message):
                     await self._answer(message)
-            except BusUnavailable as exc:
-                logger.error("Reflex %s not run: %s", message["id"], exc)
-            except runner.SessionChanged:
-                # Neither it nor those queued behind it ran: the client sends them again
-                # once it reconnected with the browser's cookies.
-                await self.bus.release(self._claim_key(message))
+            except (BusUnavailable, runner.SessionChanged) as exc:
+                # Those queued behind it did not run, nor did it (unless the bus went away
+                # as its answer was published: that answer is lost, its id stays claimed).
+                # The client sends them again, in order, on its next connection.
                 self._pending.clear()
-                if self.on_session_changed is not None:
-                    await self.on_session_changed()
+                if isinstance(exc, runner.SessionChanged):
+                    with contextlib.suppress(BusUnavailable):
+                        await self.bus.release(self._claim_key(message))
+                else:
+                    logger.warning("Reflex %s not run here: %s", message["id"], exc)
+                if self.on_interrupted is not None:
+                    await self.on_interrupted(exc)
+                return
 
     async def _answer(self, message: ReflexMessage) -> None:
         started = time.perf_counter()

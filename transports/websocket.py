@@ -21,6 +21,7 @@ from sockpuppet.bus import BusUnavailable, SlowConsumer, Subscription, get_bus
 from sockpuppet.connection import Connection
 from sockpuppet.dispatcher import Dispatcher
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
+from sockpuppet.runner import SessionChanged
 from sockpuppet.tokens import TokenError
 from transports.common import Refused, authenticate, follow_changes, occupancy, origin_ok, query
 from transports.heartbeat import next_message
@@ -92,7 +93,7 @@ class WebSocketTransport(AsyncWebsocketConsumer):
             return
         self.counted = connection
         bus = get_bus()
-        self.dispatcher = Dispatcher(connection, bus, on_session_changed=self._session_changed)
+        self.dispatcher = Dispatcher(connection, bus, on_interrupted=self._interrupted)
         try:
             self.subscription = await bus.subscribe(connection.streams, connection.cursor(cursor))
         except BusUnavailable as exc:
@@ -135,12 +136,17 @@ class WebSocketTransport(AsyncWebsocketConsumer):
                 occupancy.leave(self.counted.owner)
                 self.counted = None
 
-    async def _session_changed(self) -> None:
-        """A WebSocket carries the cookies of its handshake; another tab's login or logout
-        replaced the session they name. The client reconnects, its handshake
-        carrying the browser's cookies, and sends again the reflexes not answered."""
+    async def _interrupted(self, exc: Exception) -> None:
+        """Queued reflexes could not run: the bus is unreachable (the client reconnects
+        once it is back), or another tab's login or logout replaced the session the
+        handshake's cookies name (the client reconnects with the browser's cookies). Either
+        way the client then sends again the reflexes not answered, in order."""
+        if isinstance(exc, SessionChanged):
+            code, reason = CLOSE_SESSION_CHANGED, "session changed: reconnect"
+        else:
+            code, reason = CLOSE_TRY_AGAIN, str(exc)[:120]
         with contextlib.suppress(Exception):  # the client may be gone already
-            await self.close(code=CLOSE_SESSION_CHANGED, reason="session changed: reconnect")
+            await self.close(code=code, reason=reason)
 
     async def _refuse(self, code: int, reason: str) -> None:
         await self.accept()

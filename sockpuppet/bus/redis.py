@@ -22,6 +22,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections.abc import AsyncGenerator, Awaitable
 from contextlib import suppress
 from typing import Any, NoReturn, TypeVar
@@ -58,6 +59,8 @@ POOL_SIZE = 200
 POOL_WAIT = 10.0
 PREFIX = "sockpuppet:{"
 UNREACHABLE = (errors.ConnectionError, errors.TimeoutError, OSError)
+REFUSED = (errors.OutOfMemoryError, errors.ReadOnlyError)
+LOG_EVERY = 10.0  # seconds between log lines of one outage
 RECONNECT_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)  # then 2 s until Redis is back
 SUBSCRIBE_TIMEOUT = 10.0
 # Seconds a stream stays subscribed after its last follower in this process left.
@@ -94,6 +97,8 @@ class RedisBus(Bus):
         super().__init__(url, **options)
         self.write_only = write_only
         self._where = redacted(url)
+        self._quiet_until = 0.0  # no log line of an outage before (monotonic)
+        self._unlogged = 0
         self._clients: dict[
             asyncio.AbstractEventLoop, tuple[Redis, AsyncGenerator[None, None]]
         ] = {}
@@ -200,10 +205,21 @@ class RedisBus(Bus):
             return await command
         except UNREACHABLE as exc:
             self._unreachable(exc)
+        except REFUSED as exc:  # a full Redis (maxmemory), a replica after a failover
+            self._unreachable(exc, "refused the write")
 
-    def _unreachable(self, exc: BaseException) -> NoReturn:
-        logger.error("Redis bus: Redis at %s is unreachable (%s)", self._where, exc)
-        raise BusUnavailable(f"Redis at {self._where} is unreachable: {exc}") from exc
+    def _unreachable(self, exc: BaseException, what: str = "is unreachable") -> NoReturn:
+        """Raise ``BusUnavailable``; logged once per ``LOG_EVERY`` seconds of an outage,
+        not once per connection and command (a thousand tabs would flood the log)."""
+        now = time.monotonic()
+        if now >= self._quiet_until:
+            self._quiet_until = now + LOG_EVERY
+            more = f" ({self._unlogged} more failures since)" if self._unlogged else ""
+            logger.error("Redis bus: Redis at %s %s (%s)%s", self._where, what, exc, more)
+            self._unlogged = 0
+        else:
+            self._unlogged += 1
+        raise BusUnavailable(f"Redis at {self._where} {what}: {exc}") from exc
 
     # Listening: one pub/sub connection and one reader task per process.
 

@@ -160,6 +160,24 @@ async def test_unreachable_redis_is_a_clear_error(caplog):
     assert "secret" not in caplog.text
 
 
+async def test_a_full_redis_is_a_clear_error_logged_once(redis_bus, clean_redis, caplog):
+    """Regression. Bug: with Redis at ``maxmemory`` (``noeviction``) publishes raised
+    redis-py's OutOfMemoryError, not ``BusUnavailable``: a WebSocket's reflexes vanished
+    unlogged, ``POST send`` answered 500, a Celery task's ``except BusUnavailable`` missed
+    it. And every failure of an outage was logged, once per tab and command."""
+    bus = redis_bus()
+    with clean_redis.client() as client:
+        client.config_set("maxmemory", "1")
+        try:
+            for _ in range(3):
+                with pytest.raises(BusUnavailable, match=r"refused the write: .*maxmemory"):
+                    await bus.publish("a", {"n": 1})
+        finally:
+            client.config_set("maxmemory", "0")
+    assert caplog.text.count("refused the write") == 1
+    assert (await bus.publish("a", {"n": 1}))["position"] == 1
+
+
 async def test_a_write_only_bus_publishes_without_listening(redis_bus):
     worker, server = redis_bus(write_only=True), redis_bus()
     subscription = await server.subscribe(["a"])

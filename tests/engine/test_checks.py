@@ -132,6 +132,21 @@ def test_an_unreachable_redis_warns_without_leaking_the_password():
     assert warning.id == "sockpuppet.W003" and "secret" not in warning.msg and "***" in warning.msg
 
 
+@pytest.mark.parametrize(("policy", "warned"), [("allkeys-lru", True), ("noeviction", False)])
+def test_a_redis_that_evicts_keys_when_full_warns(clean_redis, policy, warned):
+    with clean_redis.client() as client:
+        client.config_set("maxmemory", "100mb")
+        client.config_set("maxmemory-policy", policy)
+        try:
+            with override_settings(SOCKPUPPET={"BUS": clean_redis.url}):
+                found = check_bus()
+        finally:
+            client.config_set("maxmemory", "0")
+            client.config_set("maxmemory-policy", "noeviction")
+    assert ids(found) == (["sockpuppet.W007"] if warned else [])
+    assert not warned or "allkeys-lru" in found[0].msg
+
+
 def test_an_asgi_module_without_sockpuppet_warns(tmp_path, monkeypatch, settings):
     package = tmp_path / "plainproject"
     package.mkdir()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import websockets
 
@@ -48,3 +50,32 @@ async def test_redis_down_is_a_clear_refusal_and_clients_recover_when_it_returns
     async with Link(tab, transport) as link:
         assert (await link.receive())["type"] == "resync"
         assert await count(link, tab) == "2"
+
+
+@pytest.mark.timeout(90)
+async def test_a_reflex_sent_on_an_open_websocket_while_redis_is_down_runs_once_after(
+    redis_deployment, redis_server
+):
+    """Regression. Bug: a reflex arriving on an open WebSocket while Redis was down was
+    logged "not run" and dropped (the client heard of it 35 s later, as a failure). Now the
+    connection is closed with 1013, the client reconnects once Redis is back and sends it
+    again, with its id: it runs once."""
+    tab = Tab(redis_deployment.url)
+    await tab.negotiate()
+    reflex = tab.reflex("CounterReflex#increment", selectors=["#count"])
+    async with Link(tab, "websocket") as link:
+        assert await count(link, tab) == "1"
+        redis_server.stop()
+        await link.send(reflex)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            async with asyncio.timeout(20):  # not the client's 35 s: closed at once
+                await link.receive()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+    assert "unreachable" in closed.value.rcvd.reason
+    redis_server.start()
+    async with Link(tab, "websocket") as link:
+        assert (await link.receive())["type"] == "resync"  # Redis came back empty
+        await link.send(reflex)
+        answer = await link.receive()
+        assert answer["reflexId"] == reflex["id"]
+        assert answer["operations"][0]["html"] == "2"
