@@ -361,6 +361,16 @@ def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):
         spec = None
+    if target and spec is None:
+        return [
+            Warning(
+                f"ASGI_APPLICATION names {target}, whose module {module} does not exist.",
+                hint="django-sockpuppet's 'sockpuppet.routing.application' is gone: point "
+                "ASGI_APPLICATION at your project's asgi.py application, which uses "
+                "sockpuppet.asgi.get_asgi_application() (docs/migrating.md).",
+                id="sockpuppet.W004",
+            )
+        ]
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         return []  # no ASGI module to look at (WSGI-only tooling, tests)
     with open(spec.origin, encoding="utf-8") as source:

@@ -64,6 +64,11 @@ def resolve(target: str) -> tuple[type[Reflex], str]:
         raise TargetError(f"Reflex target {target!r} must look like 'ClassName#method'.")
     cls = registry().get(class_name)
     if cls is None:
+        if f"{class_name}Reflex" in registry():  # StimulusReflex's "Example#do" short form
+            raise TargetError(
+                f"No reflex class named {class_name!r}: write the class's full name, "
+                f"'{class_name}Reflex#{method_name}'."
+            )
         raise TargetError(
             f"No reflex class named {class_name!r}. Reflexes live in an installed app's "
             "reflexes.py or reflexes/ package and subclass sockpuppet.Reflex."

@@ -399,6 +399,10 @@ async function refusedNegotiate(response) {
   } catch {
     // not JSON (a proxy's error page): the status says enough
   }
+  if (response.status === 404 && !detail) {
+    // Django answered, not Sockpuppet: the site runs without Sockpuppet's ASGI application
+    detail = ": is the site served by sockpuppet.asgi.get_asgi_application() under an ASGI server (uvicorn project.asgi:application)? manage.py runserver serves Django only"
+  }
   const error = new Error(`negotiate answered HTTP ${response.status}${detail}`)
   error.status = response.status
   return error

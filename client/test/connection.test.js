@@ -5,9 +5,9 @@ import { fakeFetch, fakeTransport, FakeClock } from "./fakes.js"
 
 const SESSION = { protocol: 1, connectionId: "c1", token: "tok", transports: ["websocket", "sse", "longpoll"], heartbeat: 20 }
 
-function setup({ registry, session = SESSION, failures = 0, refusals = 0, hang = false, storage = null, random = () => 0.5 } = {}) {
+function setup({ registry, session = SESSION, failures = 0, refusals = 0, refusal, hang = false, storage = null, random = () => 0.5 } = {}) {
   const clock = new FakeClock()
-  const fetch = fakeFetch(session, { failures, refusals, hang })
+  const fetch = fakeFetch(session, { failures, refusals, refusal, hang })
   const events = []
   const messages = []
   const states = []
@@ -200,23 +200,43 @@ test("connecting again while a negotiate is under way waits for it, not for anot
   assert.equal(connection.state, "open")
 })
 
-test("a refused negotiate is reported once, with the server's reason, and retried", async () => {
-  const websocket = fakeTransport("websocket", { answerPings: true })
-  const { clock, fetch, connection } = setup({ registry: { websocket }, failures: 1, refusals: 3, random: () => 0 })
+/** What `run` logged with console.error, each call's arguments joined. */
+async function consoleErrorsOf(run) {
   const reported = []
   const original = console.error
   console.error = (...args) => reported.push(args.join(" "))
   try {
-    connection.start()
-    for (let i = 0; i < 5; i++) await clock.advance(0)
+    await run()
   } finally {
     console.error = original
   }
+  return reported
+}
+
+test("a refused negotiate is reported once, with the server's reason, and retried", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, fetch, connection } = setup({ registry: { websocket }, failures: 1, refusals: 3, random: () => 0 })
+  const reported = await consoleErrorsOf(async () => {
+    connection.start()
+    for (let i = 0; i < 5; i++) await clock.advance(0)
+  })
   assert.equal(fetch.calls.length, 5)
   assert.equal(connection.state, "open")
   assert.deepEqual(reported, [
     "[sockpuppet] the server refused to connect this page, retrying: negotiate answered HTTP 403: CSRF check failed: CSRF token incorrect.",
   ])
+})
+
+test("a negotiate Django answers with its 404 says the site runs without Sockpuppet's ASGI application", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const notFound = { status: 404, json: async () => { throw new SyntaxError("not JSON") } }
+  const { clock, connection } = setup({ registry: { websocket }, refusals: 1, refusal: notFound, random: () => 0 })
+  const reported = await consoleErrorsOf(async () => {
+    connection.start()
+    for (let i = 0; i < 3; i++) await clock.advance(0)
+  })
+  assert.equal(reported.length, 1)
+  assert.match(reported[0], /negotiate answered HTTP 404: is the site served by sockpuppet\.asgi\.get_asgi_application\(\).*manage\.py runserver serves Django only/)
 })
 
 test("a negotiate that never answers is given up after 10 s and retried", async () => {

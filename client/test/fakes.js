@@ -88,7 +88,9 @@ export function fakeTransport(name, behaviour = {}) {
  * A fetch that answers negotiate with `session` (after `failures` failures, `refusals`
  * 403 answers, or one hang).
  */
-export function fakeFetch(session, { failures = 0, refusals = 0, hang = false } = {}) {
+const CSRF_REFUSAL = { status: 403, json: async () => ({ type: "error", message: "CSRF check failed: CSRF token incorrect." }) }
+
+export function fakeFetch(session, { failures = 0, refusals = 0, refusal = CSRF_REFUSAL, hang = false } = {}) {
   const calls = []
   const fetch = async (url, init) => {
     calls.push({ url, init })
@@ -97,7 +99,7 @@ export function fakeFetch(session, { failures = 0, refusals = 0, hang = false } 
     }
     if (calls.length <= failures) throw new TypeError("network down")
     if (calls.length <= failures + refusals) {
-      return { ok: false, status: 403, json: async () => ({ type: "error", message: "CSRF check failed: CSRF token incorrect." }) }
+      return { ok: false, ...refusal }
     }
     // A function gives each negotiate its own answer (a new connection id, as a server does).
     const answer = typeof session === "function" ? session(calls.length) : session

@@ -162,6 +162,12 @@ def test_an_asgi_module_without_sockpuppet_warns(tmp_path, monkeypatch, settings
     assert check_asgi() == []
 
 
+def test_django_sockpuppets_asgi_application_left_in_the_settings_warns(settings):
+    settings.ASGI_APPLICATION = "sockpuppet.routing.application"
+    [warning] = check_asgi()
+    assert warning.id == "sockpuppet.W004" and "sockpuppet.routing" in warning.msg
+
+
 def test_a_reflexes_module_hidden_by_a_package_beside_it_is_named(tmp_path):
     app = tmp_path / "shadowed"
     (app / "reflexes").mkdir(parents=True)

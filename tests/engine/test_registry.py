@@ -36,6 +36,7 @@ def test_resolves_public_methods_of_the_class_its_bases_and_mixins():
         ("CounterReflex#not-an-identifier", "not a public method"),
         ("Reflex#morph", "No reflex class"),
         ("os#system", "No reflex class"),
+        ("Counter#increment", "write the class's full name, 'CounterReflex#increment'"),
         ("TrackedMixin#mixed_in", "No reflex class"),
         ("CounterReflex", "must look like"),
         ("#increment", "must look like"),
