@@ -4,6 +4,9 @@
  * also the duplicate filter, since a replay may overlap what already arrived.
  */
 
+// Not a stream: the lifetime of the server's store; a cursor of another one resumes nothing.
+const EPOCH = "@epoch"
+
 export class Cursor {
   constructor() {
     this.positions = {}
@@ -19,10 +22,17 @@ export class Cursor {
     return true
   }
 
-  /** Adds the positions a server starts following streams at (its welcome); never moves one back. */
+  /**
+   * Adds the positions a server starts following streams at (its welcome); never moves one
+   * back. `@epoch` (the lifetime of the server's store) is taken as the server says.
+   */
   seed(positions) {
     for (const [stream, position] of Object.entries(positions || {})) {
       if (!Number.isInteger(position)) continue
+      if (stream === EPOCH) {
+        this.positions[stream] = position
+        continue
+      }
       const last = this.positions[stream]
       if (last === undefined || position > last) this.positions[stream] = position
     }

@@ -47,6 +47,13 @@ test("cursor: records positions and drops duplicates", () => {
   assert.equal(cursor.encode(), '{"c.1":2,"s.2":7}')
 })
 
+test("cursor: a welcome never moves a stream back, but its @epoch is taken as sent", () => {
+  const cursor = new Cursor()
+  cursor.seed({ "c.1": 5, "@epoch": 2000 })
+  cursor.seed({ "c.1": 3, "@epoch": 1000 }) // a store restarted empty, with a clock behind
+  assert.equal(cursor.encode(), '{"c.1":5,"@epoch":1000}')
+})
+
 test("backoff: full jitter under an exponential ceiling, capped", () => {
   const top = (attempt) => backoffDelay(attempt, { random: () => 0.999999 })
   assert.equal(top(0), 249)

@@ -27,6 +27,19 @@ logger = logging.getLogger("sockpuppet.bus")
 
 Message = dict[str, Any]
 
+# The cursor's entry for the lifetime of the bus's store (a Redis until it restarts empty,
+# a memory bus's process): "@" starts no stream name. It travels in the welcome's
+# ``since`` and comes back in the client's cursor like a stream's position; a cursor of
+# another lifetime resumes nothing (its positions name messages the store lost, and new
+# ones may reuse them): every stream in it is answered with ``resync``.
+EPOCH = "@epoch"
+
+
+# A cursor position meaning "of another lifetime of the store": resync.
+_LOST = -1
+# Past any position: a read after it returns only the stream's last position.
+_END = 2**62
+
 
 class SlowConsumer(Exception):
     """A subscription's queue filled up: its connection is cut and recovers by resume."""
@@ -176,6 +189,11 @@ class Bus:
     ) -> Subscription:
         """Follow ``streams``; first deliver what came after ``cursor``'s positions."""
         subscription = Subscription(self, self.max_queue)
+        cursor = dict(cursor or {})
+        epoch = await self.epoch()
+        if cursor.pop(EPOCH, epoch) != epoch:
+            cursor = dict.fromkeys(cursor, _LOST)
+        subscription.origin[EPOCH] = epoch
         try:
             await subscription.add_streams(streams, cursor)
         except BaseException:  # cancelled (a long-poll's client left) or failed half-way:
@@ -183,9 +201,13 @@ class Bus:
             raise
         return subscription
 
+    async def epoch(self) -> int:
+        """The lifetime of the store: a number that changes when it lost its streams."""
+        raise NotImplementedError
+
     async def last_position(self, stream: str) -> int:
         """The position of the last message published to ``stream`` (0 if none)."""
-        _, last = await self._read(stream, 2**62)
+        _, last = await self._read(stream, _END)
         return last
 
     async def claim(self, key: str, ttl: float) -> bool:
@@ -249,6 +271,11 @@ class Bus:
 
     async def _catch_up(self, subscription: Subscription, stream: str, since: int | None) -> None:
         messages: list[Message] | None
+        if since == _LOST:
+            _, last = await self._read(stream, _END)
+            reason = f"{stream} cannot resume: the bus lost its streams since (a restart)"
+            self._resync(subscription, stream, last, reason)
+            return
         if since is not None and since == self._last_heard(stream):
             messages, last = [], since  # nothing missed: no read (a long-poll's next poll)
         else:
@@ -298,6 +325,20 @@ class Bus:
                 self._resync(subscription, stream, last, reason)
             elif last > position:
                 await self._fill_gap(subscription, stream, position, last + 1)
+
+    async def _lost_everything(self, epoch: int) -> None:
+        """The store restarted empty (a new ``epoch``): every follower of every stream is
+        resynced, whatever the positions say (the new ones may pass the old), and told the
+        new epoch, so its next resume is not refused again."""
+        for stream, followers in list(self._followers.items()):
+            _, last = await self._read(stream, _END)
+            for subscription in list(followers):
+                if stream in subscription.positions and stream not in subscription._catching_up:
+                    reason = f"{stream}: the bus lost its streams (a restart)"
+                    self._resync(subscription, stream, last, reason)
+        for subscription in {s for followers in self._followers.values() for s in followers}:
+            subscription.origin[EPOCH] = epoch
+            subscription.put({"type": "heartbeat", "since": {EPOCH: epoch}})
 
     def _resync(self, subscription: Subscription, stream: str, last: int, reason: str) -> None:
         logger.info("resync: %s", reason)

@@ -63,6 +63,8 @@ class MemoryBus(Bus):
         # The loop of this process's connections, known once one subscribes.
         self._loop: asyncio.AbstractEventLoop | None = None
         self._warned = False
+        # This process's lifetime: a client's cursor from before a restart resumes nothing.
+        self._epoch = time.time_ns() // 1000
 
     async def subscribe(
         self, streams: Iterable[str], cursor: dict[str, int] | None = None
@@ -125,6 +127,9 @@ class MemoryBus(Bus):
                 break
             del self._claims[oldest]
         return True
+
+    async def epoch(self) -> int:
+        return self._epoch
 
     async def release(self, key: str) -> None:
         self._claims.pop(key, None)

@@ -54,6 +54,19 @@ return position
 """
 APPEND_SHA = hashlib.sha1(APPEND.encode()).hexdigest()
 
+# KEYS: the epoch. The Redis's lifetime, made on first use: its clock in microseconds,
+# so a Redis restarted empty gets a larger one (the client's cursor keeps the largest).
+EPOCH_SCRIPT = """
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  local now = redis.call('TIME')
+  epoch = now[1] .. string.format('%06d', tonumber(now[2]))
+  redis.call('SET', KEYS[1], epoch)
+end
+return epoch
+"""
+EPOCH_KEY = "sockpuppet:epoch"
+
 # Connections per process and event loop, and how long a command waits for a free one.
 POOL_SIZE = 200
 POOL_WAIT = 10.0
@@ -98,6 +111,7 @@ class RedisBus(Bus):
         self.write_only = write_only
         self._where = redacted(url)
         self._quiet_until = 0.0  # no log line of an outage before (monotonic)
+        self._epoch: int | None = None  # as last read from Redis
         self._unlogged = 0
         self._clients: dict[
             asyncio.AbstractEventLoop, tuple[Redis, AsyncGenerator[None, None]]
@@ -164,6 +178,26 @@ class RedisBus(Bus):
         client = await self._client()
         claimed = client.set(f"sockpuppet:claim:{key}", 1, nx=True, px=int(ttl * 1000))
         return bool(await self._call(claimed))
+
+    async def epoch(self) -> int:
+        if self._epoch is None:
+            self._epoch = await self._read_epoch()
+        return self._epoch
+
+    async def _read_epoch(self) -> int:
+        client = await self._client()
+        return int(await self._call(client.eval(EPOCH_SCRIPT, 1, EPOCH_KEY)))
+
+    async def _check_epoch(self) -> None:
+        """After a reconnect, and now and then: a Redis that lost its data (restarted
+        empty, flushed) has a new epoch, and every open subscription is resynced."""
+        if self._epoch is None:
+            return
+        epoch = await self._read_epoch()
+        if epoch != self._epoch:
+            logger.warning("Redis bus: Redis at %s lost its streams: resync", self._where)
+            self._epoch = epoch
+            await self._lost_everything(epoch)
 
     async def release(self, key: str) -> None:
         client = await self._client()
@@ -303,6 +337,7 @@ class RedisBus(Bus):
                         await pubsub.subscribe(*map(channel, self._followed))
                     if failures:
                         logger.info("Redis bus: reconnected to %s", self._where)
+                        await self._check_epoch()  # before the resubscriptions' _missed
                     failures = 0
                     await self._deliver(pubsub)
                 except (*UNREACHABLE, BusUnavailable) as exc:
@@ -342,6 +377,7 @@ class RedisBus(Bus):
                     for stream in self._followed:
                         pipe.pexpire(position_key(stream), int(self.history_ttl * 1000))
                     await self._call(pipe.execute())
+                await self._check_epoch()  # flushed without a restart: found within this
                 renew_at = loop.time() + every
 
     async def _handle(self, message: dict[str, Any] | None) -> None:

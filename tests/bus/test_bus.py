@@ -6,6 +6,7 @@ import contextlib
 import pytest
 
 from sockpuppet.bus import SlowConsumer
+from sockpuppet.bus.base import EPOCH
 from tests.bus.conftest import drain, receive, settled
 
 
@@ -143,6 +144,27 @@ async def test_a_stream_removed_stops_delivering_and_can_be_followed_again(bus):
     await bus.publish("n.room", {"n": 3})
     assert [(m["n"], m["position"]) for m in await receive(subscription)] == [(3, 2)]
     await subscription.close()
+
+
+async def test_a_cursor_of_another_lifetime_of_the_store_resumes_nothing(bus):
+    """Positions restart when the store does (a Redis restarted empty, a memory bus's
+    process): a cursor of before, even one the new positions passed, is answered with
+    ``resync`` for each stream, never with the new messages as if they followed."""
+    for n in range(1, 4):
+        await bus.publish("a", {"n": n})
+    epoch = await bus.epoch()
+    resumed = await bus.subscribe(["a"], {"a": 1, EPOCH: epoch})
+    assert [m["n"] for m in await receive(resumed, 2)] == [2, 3]
+    assert resumed.origin[EPOCH] == epoch  # the welcome tells it
+    other_life = await bus.subscribe(["a", "b"], {"a": 1, "b": 0, EPOCH: epoch - 1})
+    resyncs = await receive(other_life, 2)
+    assert [(m["type"], m["stream"], m["position"]) for m in resyncs] == [
+        ("resync", "a", 3),
+        ("resync", "b", 0),
+    ]
+    await bus.publish("a", {"n": 4})
+    assert [m["n"] for m in await receive(other_life)] == [4]
+    assert drain(other_life) == []
 
 
 async def test_claims_are_granted_once(bus):

@@ -12,7 +12,7 @@ from asgiref.sync import async_to_sync
 from django.test import override_settings
 
 from sockpuppet.bus import create_bus
-from sockpuppet.bus.base import BusUnavailable
+from sockpuppet.bus.base import EPOCH, BusUnavailable
 from sockpuppet.bus.redis import RedisBus, position_key
 from sockpuppet.checks import check_bus, check_settings
 from tests.bus.conftest import append_silently, drain, receive
@@ -108,6 +108,26 @@ async def test_a_lost_pub_sub_connection_is_recovered_from_history(redis_bus, cl
     assert [m["n"] for m in await receive(subscription)] == [3]
 
 
+async def test_a_cursor_from_before_redis_lost_its_data_is_resynced_though_passed(
+    redis_bus, clean_redis
+):
+    """Regression. Bug: after a Redis restarted empty, a stream's positions start over; a
+    client resuming once the new ones passed its cursor silently missed the messages in
+    between (and got the new ones as if they followed). Its cursor's epoch tells."""
+    before = redis_bus()
+    for n in range(1, 4):
+        await before.publish("a", {"n": n})
+    cursor = {"a": 3, EPOCH: await before.epoch()}
+    clean_redis.flushall()  # as a restart without persistence
+    after = redis_bus()
+    for n in range(1, 6):
+        await after.publish("a", {"n": n})
+    subscription = await after.subscribe(["a"], cursor)
+    [resync] = await receive(subscription)
+    assert (resync["type"], resync["position"]) == ("resync", 5)
+    assert subscription.origin[EPOCH] > cursor[EPOCH]
+
+
 async def test_a_restarted_redis_ends_in_resync_then_delivers_again(redis_bus, redis_server):
     """The test Redis keeps nothing on disk: after a restart every stream starts over."""
     publisher, subscriber = redis_bus(), redis_bus()
@@ -115,9 +135,13 @@ async def test_a_restarted_redis_ends_in_resync_then_delivers_again(redis_bus, r
     for n in range(1, 4):
         await publisher.publish("a", {"n": n})
     await receive(subscription, 3)
+    epoch = await subscriber.epoch()
     await asyncio.to_thread(redis_server.restart)
-    [resync] = await receive(subscription)
+    resync, heartbeat = await receive(subscription, 2)
     assert resync["type"] == "resync"
+    # The new epoch, for the client's cursor: its next resume is not refused again.
+    assert heartbeat == {"type": "heartbeat", "since": {EPOCH: await subscriber.epoch()}}
+    assert heartbeat["since"][EPOCH] > epoch
     await publisher.publish("a", {"n": 4})
     [message] = await receive(subscription)
     assert (message["n"], message["position"]) == (4, 1)

@@ -15,6 +15,8 @@ from urllib.parse import quote
 import httpx
 import websockets
 
+from sockpuppet.bus.base import EPOCH
+
 
 @dataclass
 class Tab:
@@ -85,7 +87,10 @@ class Tab:
     def applied(self, message: dict[str, Any]) -> dict[str, Any]:
         """Record a received message in the cursor, as the client does; returns it."""
         for stream, position in message.get("since", {}).items():
-            self.cursor.setdefault(stream, position)
+            if stream == EPOCH:
+                self.cursor[stream] = position  # as the client: the server's word
+            else:
+                self.cursor.setdefault(stream, position)
         if "position" in message:
             self.cursor[message["stream"]] = message["position"]
         return message
