@@ -177,6 +177,12 @@ def _answer(
         return _error(reflex_id, _describe(target, error), error)
     if "type" in outcome:
         return {"type": outcome["type"], "reflexId": reflex_id}
+    if "reflex" not in outcome:  # a middleware answered the request before the reflex ran
+        return _error(
+            reflex_id,
+            f"{target} did not run: a middleware answered the page's request with HTTP "
+            f"{response.status_code} before it (Django's cache middleware, from its cache?).",
+        )
     reflex: Reflex = outcome["reflex"]
     if reflex.morph_kind == "nothing":
         return {"type": "nothing", "reflexId": reflex_id}

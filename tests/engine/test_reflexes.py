@@ -4,6 +4,7 @@ from html import unescape
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.http import HttpResponse
 from django.test import Client
 
 from sockpuppet import runner
@@ -180,6 +181,27 @@ def test_a_page_the_visitor_may_not_see_is_a_clear_error_and_the_action_holds(ta
     )
     assert not any(r.exc_info for r in caplog.records if r.name == "sockpuppet")
     assert '<p id="count">2</p>' in tab.reflex("CounterReflex#increment").html()
+
+
+class AnsweringFirst:
+    """A middleware answering every request itself, as Django's site-wide
+    ``FetchFromCacheMiddleware`` does for a cached page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return HttpResponse("from the cache")
+
+
+def test_a_reflex_a_middleware_answered_before_is_a_clear_error(tab, settings):
+    """Regression. Bug: it failed "on the server" with a KeyError in the log."""
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.AnsweringFirst"]
+    result = tab.reflex("CounterReflex#increment")
+    assert result.error == (
+        "CounterReflex#increment did not run: a middleware answered the page's request with "
+        "HTTP 200 before it (Django's cache middleware, from its cache?)."
+    )
 
 
 def test_element_dataset_uses_full_names(tab):
