@@ -112,6 +112,9 @@ class RedisBus(Bus):
         self._where = redacted(url)
         self._quiet_until = 0.0  # no log line of an outage before (monotonic)
         self._epoch: int | None = None  # as last read from Redis
+        # False once the pub/sub connection was lost or let go: Redis may have restarted
+        # meanwhile, so the epoch is read again before it is used.
+        self._epoch_current = False
         self._unlogged = 0
         self._clients: dict[
             asyncio.AbstractEventLoop, tuple[Redis, AsyncGenerator[None, None]]
@@ -180,8 +183,9 @@ class RedisBus(Bus):
         return bool(await self._call(claimed))
 
     async def epoch(self) -> int:
-        if self._epoch is None:
-            self._epoch = await self._read_epoch()
+        if self._epoch is None or not self._epoch_current:
+            await self._check_epoch()
+        assert self._epoch is not None
         return self._epoch
 
     async def _read_epoch(self) -> int:
@@ -191,12 +195,11 @@ class RedisBus(Bus):
     async def _check_epoch(self) -> None:
         """After a reconnect, and now and then: a Redis that lost its data (restarted
         empty, flushed) has a new epoch, and every open subscription is resynced."""
-        if self._epoch is None:
-            return
         epoch = await self._read_epoch()
-        if epoch != self._epoch:
+        self._epoch_current = True
+        known, self._epoch = self._epoch, epoch
+        if known is not None and epoch != known:
             logger.warning("Redis bus: Redis at %s lost its streams: resync", self._where)
-            self._epoch = epoch
             await self._lost_everything(epoch)
 
     async def release(self, key: str) -> None:
@@ -344,6 +347,7 @@ class RedisBus(Bus):
                     self._disconnected(exc, failures)
                 finally:
                     self._pubsub = None
+                    self._epoch_current = False
                     self._live.clear()
                     self._heard.clear()
                     self._connection += 1

@@ -128,6 +128,26 @@ async def test_a_cursor_from_before_redis_lost_its_data_is_resynced_though_passe
     assert subscription.origin[EPOCH] > cursor[EPOCH]
 
 
+async def test_a_process_that_followed_nothing_while_redis_restarted_knows_the_new_epoch(
+    redis_bus, redis_server
+):
+    """Regression. Bug: the process's epoch was read once; one whose connections had all
+    gone when Redis restarted empty took a client's old cursor for a current one."""
+    bus = redis_bus()
+    subscription = await bus.subscribe(["a"])
+    for n in range(1, 4):
+        await bus.publish("a", {"n": n})
+    await receive(subscription, 3)
+    cursor = {"a": 3, EPOCH: await bus.epoch()}
+    await subscription.close()
+    await asyncio.to_thread(redis_server.restart)
+    for n in range(1, 6):
+        await bus.publish("a", {"n": n})
+    resumed = await bus.subscribe(["a"], cursor)
+    [resync] = await receive(resumed)
+    assert (resync["type"], resync["position"]) == ("resync", 5)
+
+
 async def test_a_restarted_redis_ends_in_resync_then_delivers_again(redis_bus, redis_server):
     """The test Redis keeps nothing on disk: after a restart every stream starts over."""
     publisher, subscriber = redis_bus(), redis_bus()
