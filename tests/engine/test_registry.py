@@ -50,14 +50,17 @@ def test_refuses_everything_that_is_not_a_public_action(target, complaint):
 
 def test_duplicate_class_names_are_a_startup_error():
     saved = registry.registry()
+    # Held until discover() ran: a class is cyclic garbage, so without a reference a
+    # collection in between (any allocation may start one) freed it first (flaky in CI).
+    impostor = type("CounterReflex", (Reflex,), {"__module__": "tests.elsewhere"})
     try:
-        type("CounterReflex", (Reflex,), {"__module__": "tests.elsewhere"})
         with pytest.raises(ImproperlyConfigured, match="Two reflexes are named CounterReflex"):
             registry.discover()
     finally:
         # Forget the impostor: drop it from the subclass tree by deleting all references.
         import gc
 
+        del impostor
         gc.collect()
         registry._registry = saved
 
