@@ -76,6 +76,10 @@ REFUSED = (errors.OutOfMemoryError, errors.ReadOnlyError)
 LOG_EVERY = 10.0  # seconds between log lines of one outage
 RECONNECT_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)  # then 2 s until Redis is back
 SUBSCRIBE_TIMEOUT = 10.0
+# Seconds a command (or a connection attempt) waits for a Redis that stopped answering
+# (paused, or a network that drops packets) before it is a BusUnavailable, not a hang.
+# redis-py's own default before 6 was to wait forever; a URL's ?socket_timeout= wins.
+SOCKET_TIMEOUT = 5.0
 # Seconds a stream stays subscribed after its last follower in this process left.
 LINGER = 2.0
 
@@ -217,7 +221,12 @@ class RedisBus(Bus):
             # A blocking pool: a burst (hundreds of long-polls answering at once after a
             # broadcast) waits for a free connection instead of failing "Too many connections".
             pool = BlockingConnectionPool.from_url(
-                self.url, max_connections=POOL_SIZE, timeout=POOL_WAIT, retry=retry
+                self.url,
+                max_connections=POOL_SIZE,
+                timeout=POOL_WAIT,
+                retry=retry,
+                socket_timeout=SOCKET_TIMEOUT,
+                socket_connect_timeout=SOCKET_TIMEOUT,
             )
             client = Redis(connection_pool=pool)
             client.auto_close_connection_pool = True
@@ -329,7 +338,12 @@ class RedisBus(Bus):
         failures = 0
         # No retries inside redis-py: a lost connection surfaces here, where resubscribing
         # is followed by recovering what was missed.
-        listener = Redis.from_url(self.url, retry=Retry(NoBackoff(), 0, supported_errors=()))
+        listener = Redis.from_url(
+            self.url,
+            retry=Retry(NoBackoff(), 0, supported_errors=()),
+            socket_timeout=SOCKET_TIMEOUT,
+            socket_connect_timeout=SOCKET_TIMEOUT,
+        )
         try:
             while True:
                 pubsub = listener.pubsub()

@@ -6,6 +6,9 @@ restarted Redis) is recovered from history by position, or ends in resync.
 
 import asyncio
 import logging
+import os
+import signal
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -17,6 +20,7 @@ from sockpuppet.bus.redis import RedisBus, position_key
 from sockpuppet.checks import check_bus, check_settings
 from tests.bus.conftest import append_silently, drain, receive
 from tests.support.processes import free_port
+from tests.support.redis import RedisServer
 
 
 async def test_a_subscriber_in_another_process_receives_in_order(redis_bus):
@@ -202,6 +206,26 @@ async def test_unreachable_redis_is_a_clear_error(caplog):
         await bus.close()
     assert "unreachable" in caplog.text
     assert "secret" not in caplog.text
+
+
+async def test_a_redis_that_stops_answering_is_a_clear_error_not_a_hang(tmp_path):
+    """Regression. Bug: on redis-py before 6 (``redis>=5`` is allowed) a command waited
+    forever for a Redis that stopped answering (paused, or behind a network that drops
+    packets): reflexes hung instead of being re-sent, a Celery broadcast never returned."""
+    server = RedisServer(tmp_path).start()
+    bus = RedisBus(server.url)
+    try:
+        await bus.publish("a", {"n": 1})  # connected
+        os.kill(server.process.pid, signal.SIGSTOP)
+        started = time.monotonic()
+        with pytest.raises(BusUnavailable, match="unreachable"):
+            async with asyncio.timeout(20):
+                await bus.publish("a", {"n": 2})
+        assert time.monotonic() - started < 10  # the bus's 5 s, not the guard's 20
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+        await bus.close()
+        server.stop()
 
 
 async def test_a_full_redis_is_a_clear_error_logged_once(redis_bus, clean_redis, caplog):
