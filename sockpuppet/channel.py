@@ -12,6 +12,8 @@ connection follows its user's and its session's stream by itself.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import import_module
@@ -176,6 +178,28 @@ class Channel:
         if seen is not None:
             seen.append(Broadcast(self.stream, list(message["operations"])))
         return message
+
+
+def _refusing_options_dicts(method: Callable[..., Channel]) -> Callable[..., Channel]:
+    """django-sockpuppet's ``channel.inner_html({"selector": …, "html": …})`` fails with a
+    pointer to the new call, not with a missing argument."""
+
+    @functools.wraps(method)
+    def operation(self: Channel, *args: Any, **kwargs: Any) -> Channel:
+        if args and isinstance(args[0], dict):
+            raise TypeError(
+                f"Channel.{method.__name__}() takes the selector, then the values "
+                f'(Channel(...).{method.__name__}("#id", ...)), not an options dict as in '
+                "django-sockpuppet: see docs/migrating.md."
+            )
+        return method(self, *args, **kwargs)
+
+    return operation
+
+
+for _name in operations.OPERATIONS:
+    if _name != "console_log" and hasattr(Channel, _name):  # it logs a dict as it is
+        setattr(Channel, _name, _refusing_options_dicts(getattr(Channel, _name)))
 
 
 def _load_session(session_key: str) -> SessionBase:

@@ -46,6 +46,8 @@ def build(op: str, selector: str | None, *args: Any, **options: Any) -> dict[str
         raise ValueError(
             f"Unknown operation {op!r}: the operations are {', '.join(sorted(OPERATIONS))}."
         )
+    if selector is not None and not isinstance(selector, str):
+        raise TypeError(f"{op}() takes a CSS selector string first, not {selector!r}")
     if len(args) > len(names):
         raise TypeError(
             f"{op}() takes the selector and at most {len(names)} values ({', '.join(names)})"

@@ -122,6 +122,34 @@ def test_an_unknown_operation_is_refused_with_the_list_of_operations():
         Channel("room").add("inner_htm", "#a", "<b>")
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.inner_html({"selector": "#a", "html": "<b>"}),
+        lambda c: c.remove({"selector": "#a"}),
+        lambda c: c.dispatch_event({"name": "ping"}),
+        lambda c: c.set_focus({"selector": "#a"}),
+    ],
+)
+def test_django_sockpuppets_options_dicts_are_refused_with_the_new_call(call):
+    """Regression. Bug: migrated ``Channel`` calls failed with a bare missing-argument
+    TypeError, or (``remove``, ``dispatch_event``) passed and broke in the browser."""
+    channel = Channel("room")
+    with pytest.raises(TypeError, match=r"not an options dict .*docs/migrating\.md"):
+        call(channel)
+    assert channel.operations == []
+
+
+def test_a_selector_that_is_not_a_string_is_refused():
+    with pytest.raises(TypeError, match=r"morph\(\) takes a CSS selector string first, not 3"):
+        Channel("room").add("morph", 3, "<b>")
+
+
+def test_console_log_logs_a_dict_as_it_is():
+    [operation] = Channel("room").console_log({"n": 1}).operations
+    assert operation["message"] == {"n": 1}
+
+
 def test_an_event_can_go_to_every_element_a_selector_matches():
     [operation] = (
         Channel("room").dispatch_event("ping", {"n": 1}, ".item", select_all=True).operations
