@@ -18,9 +18,20 @@ import re
 from functools import lru_cache
 from html import escape
 
+from cssselect import parser as css
 from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector, SelectorError
+
+# The morph roots a reflex may name (the client sends them, from data-reflex-root): at
+# most MAX_ROOTS selectors of at most MAX_STEPS compound selectors each, and only the kinds
+# lxml evaluates in time linear in the page. Sibling combinators and pseudo-classes
+# (":first-child" counts the siblings before each element) take quadratic time and more:
+# "li ~ li" holds a reflex thread a third of a second on a list of 1,000, and longer
+# chains for hours, which no timeout can interrupt.
+MAX_ROOTS = 10
+MAX_STEPS = 8
+_ROOT_KINDS = (css.Element, css.Hash, css.Class, css.Attrib, css.CombinedSelector)
 
 
 class FragmentError(Exception):
@@ -33,6 +44,46 @@ def _compile(selector: str) -> CSSSelector:
         return CSSSelector(selector, translator="html")
     except (SelectorError, etree.XPathError, RecursionError) as exc:
         raise FragmentError(f"Invalid CSS selector {selector!r}: {exc}") from None
+
+
+def check_roots(selectors: list[str]) -> None:
+    """Raise ``FragmentError`` unless ``selectors`` are morph roots this module evaluates
+    quickly on any page (see ``MAX_ROOTS``; "#a, #b" counts as two)."""
+    roots = 0
+    for selector in selectors:
+        try:
+            parsed = css.parse(selector)
+        except SelectorError as exc:
+            raise FragmentError(f"Invalid CSS selector {selector!r}: {exc}") from None
+        roots += len(parsed)
+        if roots > MAX_ROOTS:
+            raise FragmentError(
+                f"A reflex may name at most {MAX_ROOTS} morph roots (data-reflex-root)."
+            )
+        if not all(_simple(tree.parsed_tree, MAX_STEPS) for tree in parsed) or any(
+            tree.pseudo_element for tree in parsed
+        ):
+            raise FragmentError(
+                f"The morph root {selector!r} is not supported: a morph root "
+                "(data-reflex-root) is made of tag, #id, .class and [attribute] "
+                f"selectors joined by spaces or '>', at most {MAX_STEPS} of them."
+            )
+
+
+def _simple(tree: css.Tree, steps: int) -> bool:
+    """True if ``tree`` has at most ``steps`` compounds, each made of the linear kinds."""
+    if not isinstance(tree, _ROOT_KINDS) or getattr(tree, "namespace", None):
+        return False
+    if isinstance(tree, css.CombinedSelector):
+        return (
+            tree.combinator in (" ", ">")
+            and steps > 1
+            and _simple(tree.selector, steps - 1)
+            and _simple(tree.subselector, 1)
+        )
+    if isinstance(tree, css.Element):
+        return True
+    return _simple(tree.selector, steps)
 
 
 _BODY_START = re.compile(r"""<body(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)

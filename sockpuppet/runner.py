@@ -91,7 +91,7 @@ def run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
     close_old_connections()
     try:
         return _run(connection, message)
-    except registry.TargetError as exc:
+    except (registry.TargetError, fragments.FragmentError) as exc:
         return _error(reflex_id, str(exc))
     except SessionChanged:
         raise
@@ -109,6 +109,7 @@ def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
     reflex_id = message["id"]
     target = message["target"]
     cls, method_name = registry.resolve(target) if target else (Reflex, None)
+    fragments.check_roots(message["selectors"])  # before the reflex changes anything
     request = build_request(connection, message["url"])
     params = _params(message)
     outcome: dict[str, Any] = {}

@@ -54,6 +54,33 @@ def test_a_morph_root_matching_nothing_is_a_clear_error(tab):
     )
 
 
+@pytest.mark.parametrize(
+    ("selectors", "complaint"),
+    [
+        (["li ~ li"], "The morph root 'li ~ li' is not supported"),
+        (["#count:first-child"], "is not supported"),
+        (["a b c d e f g h i"], "at most 8 of them"),
+        ([f"#r{n}" for n in range(11)], "at most 10 morph roots"),
+        (["#a, #b, #c, #d, #e, #f", "#g, #h, #i, #j, #k"], "at most 10 morph roots"),
+    ],
+)
+def test_a_morph_root_lxml_cannot_evaluate_quickly_is_refused_before_the_reflex_runs(
+    tab, selectors, complaint
+):
+    """Regression (security audit). Bug: a client's morph roots (``data-reflex-root``)
+    could be any CSS; ``li ~ li ~ …`` on a page with a long list held a reflex thread for
+    minutes, beyond any timeout, and a few such reflexes stalled every other reflex."""
+    result = tab.reflex("CounterReflex#increment", selectors=selectors)
+    assert result.type == "error" and complaint in result.error
+    assert '<p id="count">1</p>' in tab.reflex("CounterReflex#increment").html()  # it did not run
+
+
+def test_morph_roots_may_be_tags_ids_classes_and_attributes_with_descendants(tab):
+    selectors = ["body #count", "body > [id='footer']", "#count, #footer"]
+    result = tab.reflex("CounterReflex#increment", selectors=selectors)
+    assert [o["html"] for o in result.operations] == ["1", "footer", "1"]
+
+
 def test_reflex_attributes_are_template_context_and_methods_are_not(tab):
     html = tab.reflex("CounterReflex#annotate").html()
     assert '<p id="note">annotated</p>' in html

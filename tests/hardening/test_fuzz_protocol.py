@@ -208,8 +208,9 @@ def test_the_runner_answers_whatever_the_parser_lets_through(caplog, message):
     [
         ({"url": "http://testserver/nowhere/"}, "answered with HTTP 404"),
         ({"url": "page"}, "answered with HTTP 404"),
-        ({"selectors": ["ns|p"]}, "Invalid CSS selector 'ns|p'"),
-        ({"selectors": ["html|body"]}, "Invalid CSS selector"),
+        ({"selectors": ["ns|p"]}, "The morph root 'ns|p' is not supported"),
+        ({"selectors": ["html|body"]}, "is not supported"),
+        ({"selectors": ["#a,,"]}, "Invalid CSS selector '#a,,'"),
     ],
 )
 def test_a_page_or_morph_root_that_does_not_exist_is_a_clear_error(caplog, fields, complaint):
