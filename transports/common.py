@@ -143,6 +143,14 @@ async def _verify(scope: Scope, token: str) -> Verified:
     )
 
 
+def unavailable(exc: Exception) -> str:
+    """What a client is told of an unreachable bus: the Redis it names (host and port)
+    only with DEBUG on; the server's log always says."""
+    if django_settings.DEBUG:
+        return str(exc)
+    return "The server's message bus is unavailable; try again shortly."
+
+
 class Refused(Exception):
     """A request a transport turns away, with the HTTP status and a message for the client."""
 

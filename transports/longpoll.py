@@ -24,7 +24,7 @@ from sockpuppet.bus import BusUnavailable, Message, SlowConsumer, Subscription, 
 from sockpuppet.conf import settings
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from transports import send
-from transports.common import Refused, occupancy, open_http, query, refusal
+from transports.common import Refused, occupancy, open_http, query, refusal, unavailable
 
 # Most messages answered by one poll; the rest wait for the next one.
 BATCH = 500
@@ -47,7 +47,7 @@ async def poll_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
         try:
             subscription = await get_bus().subscribe(connection.streams, connection.cursor(cursor))
         except BusUnavailable as exc:
-            await refusal(Refused(503, str(exc)))(scope, receive, send)
+            await refusal(Refused(503, unavailable(exc)))(scope, receive, send)
             return
         try:
             hold = 0.0 if connection.notices else float(settings.LONGPOLL_TIMEOUT)

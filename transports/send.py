@@ -19,14 +19,14 @@ from sockpuppet.bus import BusUnavailable, get_bus
 from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
 from sockpuppet.dispatcher import Dispatcher
-from transports.common import Refused, open_http, query, refusal
+from transports.common import Refused, open_http, query, refusal, unavailable
 
 
 async def send_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     request = Request(scope, receive)
     response: Response
     try:
-        connection = await open_http(scope, query(scope).get("transport", "http"), "POST")
+        connection = await open_http(scope, _transport(scope), "POST")
         connection.answers_set_cookies = True
         body = await _body(request)
     except ClientDisconnect:
@@ -38,11 +38,18 @@ async def send_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await response(scope, receive, send)
 
 
+def _transport(scope: dict[str, Any]) -> str:
+    """The transport the client says it sends for (for the log): ``sse`` or ``longpoll``;
+    never ``websocket``, whose reflexes the runner treats apart."""
+    transport = query(scope).get("transport", "")
+    return transport if transport in ("sse", "longpoll") else "http"
+
+
 async def _run(connection: Connection, body: bytes) -> Response:
     try:
         await Dispatcher(connection, get_bus()).run(body)
     except BusUnavailable as exc:  # the client re-sends; reflexes that ran are not run again
-        return refusal(Refused(503, str(exc)))
+        return refusal(Refused(503, unavailable(exc)))
     if not connection.set_cookies:
         # The answers are published; a stream held in this process writes them when its
         # task next runs. Let it run before the 202 goes: the browser then reads the answer

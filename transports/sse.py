@@ -33,6 +33,7 @@ from transports.common import (
     open_http,
     query,
     refusal,
+    unavailable,
 )
 from transports.heartbeat import next_message
 
@@ -52,7 +53,7 @@ async def sse_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
         try:
             subscription = await get_bus().subscribe(connection.streams, connection.cursor(cursor))
         except BusUnavailable as exc:
-            await refusal(Refused(503, str(exc)))(scope, receive, send)
+            await refusal(Refused(503, unavailable(exc)))(scope, receive, send)
             return
         # The stream never reads the handshake again (its reflexes come by POST send): its
         # headers and cookies are not kept for the stream's life (~0.5 KB per idle stream).

@@ -23,7 +23,15 @@ from sockpuppet.dispatcher import Dispatcher
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from sockpuppet.runner import SessionChanged
 from sockpuppet.tokens import TokenError
-from transports.common import Refused, authenticate, follow_changes, occupancy, origin_ok, query
+from transports.common import (
+    Refused,
+    authenticate,
+    follow_changes,
+    occupancy,
+    origin_ok,
+    query,
+    unavailable,
+)
 from transports.heartbeat import next_message
 
 logger = logging.getLogger("sockpuppet")
@@ -97,7 +105,7 @@ class WebSocketTransport(AsyncWebsocketConsumer):
         try:
             self.subscription = await bus.subscribe(connection.streams, connection.cursor(cursor))
         except BusUnavailable as exc:
-            await self._refuse(CLOSE_TRY_AGAIN, str(exc))
+            await self._refuse(CLOSE_TRY_AGAIN, unavailable(exc))
             return
         try:
             await self.accept()
@@ -116,7 +124,7 @@ class WebSocketTransport(AsyncWebsocketConsumer):
                     text_data if text_data is not None else bytes_data or b""
                 )
             except BusUnavailable as exc:
-                await self.close(code=CLOSE_TRY_AGAIN, reason=str(exc)[:120])
+                await self.close(code=CLOSE_TRY_AGAIN, reason=unavailable(exc)[:120])
 
     async def disconnect(self, code: Any) -> None:
         """Called when the socket closes; reflexes already queued still run and publish.
@@ -144,7 +152,7 @@ class WebSocketTransport(AsyncWebsocketConsumer):
         if isinstance(exc, SessionChanged):
             code, reason = CLOSE_SESSION_CHANGED, "session changed: reconnect"
         else:
-            code, reason = CLOSE_TRY_AGAIN, str(exc)[:120]
+            code, reason = CLOSE_TRY_AGAIN, unavailable(exc)[:120]
         with contextlib.suppress(Exception):  # the client may be gone already
             await self.close(code=code, reason=reason)
 

@@ -7,7 +7,9 @@ import asyncio
 import pytest
 import websockets
 
+from tests.support.processes import free_port
 from tests.support.wire import Link, Tab
+from tests.transports.conftest import serve_app
 
 
 @pytest.fixture
@@ -79,3 +81,26 @@ async def test_a_reflex_sent_on_an_open_websocket_while_redis_is_down_runs_once_
         answer = await link.receive(skip=("heartbeat", "resync"))  # one per stream
         assert answer["reflexId"] == reflex["id"]
         assert answer["operations"][0]["html"] == "2"
+
+
+@pytest.mark.timeout(120)
+async def test_with_debug_off_clients_are_not_told_where_redis_is(tmp_path_factory):
+    """Regression (security audit). Bug: with DEBUG off, an unreachable Redis's host and
+    port reached every client, in the 503's message and the WebSocket's close reason."""
+    port = free_port()
+    bus = f"redis://127.0.0.1:{port}/0"
+    with serve_app(tmp_path_factory, SOCKPUPPET_BUS=bus, TESTS_DEBUG="0") as app:
+        tab = Tab(app.url)
+        await tab.negotiate()
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            async with Link(tab, "websocket") as link:
+                await link.receive()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        reasons = [closed.value.rcvd.reason]
+        for transport in ("sse", "longpoll"):
+            with pytest.raises(AssertionError) as refused:
+                async with Link(tab, transport) as link:
+                    await count(link, tab)
+            reasons.append(str(refused.value))
+    for reason in reasons:
+        assert "message bus is unavailable" in reason and str(port) not in reason, reason

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -102,3 +103,23 @@ async def test_a_websocket_whose_session_another_tab_replaced_runs_its_reflex_in
         answer = await receive(fresh, tab)
     assert answer["reflexId"] == reflex["id"]
     assert [o["html"] for o in answer["operations"]] == ["1", "alice"]
+
+
+async def test_a_post_that_says_it_is_a_websocket_is_run_as_a_post(app_server, tab):
+    """Regression (security audit). Bug: ``POST send?transport=websocket`` was taken at its
+    word: with a session logged out elsewhere (its token still verified from the minute's
+    cache) the WebSocket-only session check raised inside the POST: a 500 and a traceback,
+    and the reflex's id stayed claimed though it never ran."""
+    url = f"/sockpuppet/send?token={quote(tab.grant['token'])}"
+    headers = {"Origin": tab.base_url}
+    async with httpx.AsyncClient(base_url=tab.base_url, cookies=tab.cookies) as stale:
+        ping = json.dumps([{"type": "ping", "id": "p"}])
+        assert (await stale.post(url, content=ping, headers=headers)).status_code == 202
+        out = json.dumps([tab.reflex("CounterReflex#sign_out")])
+        assert (await stale.post(url, content=out, headers=headers)).status_code == 202
+        # The browser's jar now holds the new session; this client kept the old cookie.
+        stale.cookies.clear()
+        stale.cookies.update(tab.cookies)
+        again = json.dumps([tab.reflex("CounterReflex#increment", selectors=["#count"])])
+        answer = await stale.post(url + "&transport=websocket", content=again, headers=headers)
+    assert answer.status_code in (202, 401), answer.text
