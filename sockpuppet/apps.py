@@ -6,6 +6,6 @@ class SockpuppetConfig(AppConfig):
     verbose_name = "Sockpuppet"
 
     def ready(self) -> None:
-        from sockpuppet import checks, registry  # noqa: F401 - registers the checks
+        from sockpuppet import checks, registry, sessions  # noqa: F401 - checks, signals
 
         registry.discover()

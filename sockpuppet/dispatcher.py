@@ -30,8 +30,10 @@ PUBLISH_PATIENCE = 15.0
 
 
 class RateLimit:
-    """Reflexes each connection may start: ``MAX_REFLEXES_PER_SECOND`` a second on
-    average, in bursts of as many (a token bucket per connection id, in this process)."""
+    """Messages a session may send (reflexes, pings, subscribes): ``MAX_REFLEXES_PER_SECOND``
+    a second on average, in bursts of as many (a token bucket per key, in this process:
+    the session's stream, shared by all its connections, as a session may negotiate any
+    number of them)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -77,6 +79,7 @@ class Dispatcher:
         self.on_interrupted = on_interrupted
         self._pending: deque[ReflexMessage] = deque()  # only ever taken from without waiting
         self._worker: asyncio.Task[None] | None = None
+        self._flooding = False  # control messages were dropped past the rate (logged once)
 
     async def receive(self, text: str | bytes) -> None:
         """Take one frame or body; reflexes are queued and run in order in the background."""
@@ -117,6 +120,17 @@ class Dispatcher:
             return []
 
     async def _handle_control(self, message: ClientMessage) -> None:
+        if message["type"] != "ack" and not self.rates.allow(self._rate_key):
+            # Each is answered, and answers are kept in history: a flood of them would
+            # fill the bus. A client's own few (a probe per transport tried) never get here.
+            if not self._flooding:
+                self._flooding = True
+                logger.warning(
+                    "Connection %s: %s messages past the rate dropped",
+                    self.connection.id,
+                    message["type"],
+                )
+            return
         if message["type"] == "ping":
             await self._send({"type": "pong", "id": message["id"]})
         elif message["type"] == "subscribe":
@@ -161,13 +175,17 @@ class Dispatcher:
             message, f"Too many reflexes waiting on this connection (limit {limit})."
         )
 
+    @property
+    def _rate_key(self) -> str:
+        return self.connection.owner or self.connection.id
+
     async def _within_rate(self, message: ReflexMessage) -> bool:
-        """True if the connection may start one more reflex now; else it is answered."""
-        if self.rates.allow(self.connection.id):
+        """True if the session may start one more reflex now; else it is answered."""
+        if self.rates.allow(self._rate_key):
             return True
         rate = settings.MAX_REFLEXES_PER_SECOND
         await self._refuse(
-            message, f"Too many reflexes on this connection: at most {rate} a second."
+            message, f"Too many reflexes from this session: at most {rate} a second."
         )
         return False
 

@@ -14,9 +14,14 @@ import hashlib
 import hmac
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, load_backend
 from django.contrib.auth import SESSION_KEY as USER_SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
 from django.core import signing
+from django.core.exceptions import ValidationError
+from django.utils.crypto import constant_time_compare
 
 from sockpuppet import tokens
 
@@ -44,12 +49,41 @@ def for_session(session: SessionBase) -> str | None:
 
 
 def of_session(session: SessionBase) -> list[str]:
-    """The session and user streams a connection of ``session`` follows."""
+    """The session and user streams a connection of ``session`` follows (sync: the user
+    is loaded from the database, as Django's ``AuthenticationMiddleware`` does)."""
     streams = [s for s in (for_session(session),) if s]
-    user_id = session.get(USER_SESSION_KEY)
-    if user_id is not None:
-        streams.append(f"u.{user_id}")
+    user = session_user(session)
+    if user is not None:
+        streams.append(for_user(user))
     return streams
+
+
+def session_user(session: SessionBase) -> Any:
+    """The user Django's auth would find logged in with ``session``, or None: as
+    ``django.contrib.auth.get_user`` decides it (the session's backend still knows the user
+    and lets them in, its password hash is the one the session was made with, or one made
+    with a ``SECRET_KEY_FALLBACKS`` key), but leaving the session as it is."""
+    user_id = session.get(USER_SESSION_KEY)
+    backend_path = session.get(BACKEND_SESSION_KEY)
+    if user_id is None or not apps.is_installed("django.contrib.auth"):
+        return None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    from django.contrib.auth import get_user_model
+
+    try:
+        pk = get_user_model()._meta.pk.to_python(user_id)
+    except (ValidationError, ValueError, TypeError):  # written by another user model
+        return None
+    user = load_backend(str(backend_path)).get_user(pk)
+    if user is None or not hasattr(user, "get_session_auth_hash"):
+        return user
+    remembered = session.get(HASH_SESSION_KEY)
+    if not remembered:
+        return None
+    fallbacks: list[str] = list(getattr(user, "get_session_auth_fallback_hash", list)())
+    hashes = [user.get_session_auth_hash(), *fallbacks]
+    return user if any(constant_time_compare(remembered, h) for h in hashes) else None
 
 
 def sign(name: str) -> str:

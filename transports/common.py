@@ -86,10 +86,7 @@ def _load_session(scope: Scope) -> SessionBase:
     cookies = parse_cookie(header(scope, b"cookie") or "")
     store = import_string(django_settings.SESSION_ENGINE).SessionStore
     session: SessionBase = store(session_key=cookies.get(django_settings.SESSION_COOKIE_NAME))
-    try:
-        session.keys()  # loads it here, in a thread: a database session may not load on the loop
-    finally:
-        close_old_connections()  # as at the end of a request (CONN_MAX_AGE decides)
+    session.keys()  # loads it here, in a thread: a database session may not load on the loop
     return session
 
 
@@ -125,8 +122,19 @@ async def authenticate(scope: Scope, token: str, transport: str) -> Connection:
     )
 
 
+def _session_and_streams(scope: Scope) -> tuple[SessionBase, list[str]]:
+    """The scope's session, and the session and user streams it may follow (in a thread:
+    the session and its user load from the database)."""
+    try:
+        session = _load_session(scope)
+        return session, streams.of_session(session)
+    finally:
+        close_old_connections()  # as at the end of a request (CONN_MAX_AGE decides)
+
+
 async def _verify(scope: Scope, token: str) -> Verified:
-    session = await sync_to_async(_load_session, thread_sensitive=False)(scope)
+    load = sync_to_async(_session_and_streams, thread_sensitive=False)
+    session, followed = await load(scope)
     connection_id = tokens.verify(token, session)
     named, notices = [], []
     for token in filter(None, query(scope).get("streams", "").split(",")):
@@ -137,7 +145,7 @@ async def _verify(scope: Scope, token: str) -> Verified:
             notices.append({"type": "error", "message": message, "refusedStream": token})
     return Verified(
         connection_id=connection_id,
-        extra_streams=(*streams.of_session(session), *dict.fromkeys(named)),
+        extra_streams=(*followed, *dict.fromkeys(named)),
         notices=tuple(notices),
         owner=streams.for_session(session) or "",
     )

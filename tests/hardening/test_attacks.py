@@ -7,6 +7,7 @@ docs/security.md, "How the guards are tested").
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -598,19 +599,54 @@ async def test_reflexes_past_the_rate_limit_are_answered_with_an_error(tab, tran
             answers.append(await answer_to(link, tab.reflex("CounterReflex#nothing")))
     refused = [a for a in answers if a["type"] == "error"]
     assert refused and all(
-        a["message"] == f"Too many reflexes on this connection: at most {rate} a second."
+        a["message"] == f"Too many reflexes from this session: at most {rate} a second."
         for a in refused
     )
     assert answers[:rate] == [a for a in answers[:rate] if a["type"] == "nothing"]
 
 
-def test_the_rate_is_a_token_bucket_per_connection(settings):
+async def test_pings_past_the_rate_are_dropped_and_not_kept(tab, healthy):
+    """Regression (security audit). Bug: pings were never rate-limited, and every pong is
+    kept in the connection stream's history: one client's 1 MiB body of pings kept
+    0.7 MiB in the bus for five minutes, again with every POST."""
+    rate = int(LIMITS["SOCKPUPPET_MAX_REFLEXES_PER_SECOND"])
+    async with Link(tab, "longpoll") as link:
+        await link.send(*[{"type": "ping", "id": str(n)} for n in range(20)])
+        answered = []
+        while (message := await link.receive())["type"] == "pong":
+            answered.append(message["id"])
+            if len(answered) == rate:
+                break
+        await asyncio.sleep(1.2)  # the bucket refills: a pong proves nothing more came
+        await nothing_else_came(link)
+    assert answered == [str(n) for n in range(rate)]
+
+
+async def test_one_sessions_connections_share_its_rate(healthy, tab):
+    """Regression (security audit). Bug: the rate was counted per connection id, and a
+    session may negotiate any number of them: ten tokens ran ten times the rate."""
+    rate = int(LIMITS["SOCKPUPPET_MAX_REFLEXES_PER_SECOND"])
+    tabs = [tab]
+    for _ in range(2):
+        another = Tab(healthy.url, cookies={"sessionid": tab.cookies["sessionid"]})
+        await another.negotiate()
+        tabs.append(another)
+    answers = []
+    for each in tabs:
+        async with Link(each, "longpoll") as link:
+            for _ in range(rate):
+                answers.append(await answer_to(link, each.reflex("CounterReflex#nothing")))
+    refused = [a for a in answers if a["type"] == "error"]
+    assert len(refused) >= rate, answers  # three tabs, one session: one bucket
+
+
+def test_the_rate_is_a_token_bucket_per_key(settings):
     """In-process, on a clock of its own: bursts of the rate, then the rate."""
     settings.SOCKPUPPET = {"MAX_REFLEXES_PER_SECOND": 4}
     now = [0.0]
     rates = RateLimit(clock=lambda: now[0])
     assert [rates.allow("a") for _ in range(5)] == [True] * 4 + [False]
-    assert rates.allow("b")  # another connection has its own bucket
+    assert rates.allow("b")  # another session has its own bucket
     now[0] += 0.5  # two tokens back
     assert [rates.allow("a") for _ in range(3)] == [True, True, False]
     now[0] += 60  # never more than a burst

@@ -96,6 +96,12 @@ class Tab:
         return message
 
 
+def cookies_of(client: httpx.AsyncClient) -> dict[str, str]:
+    """The browser's view of its jar: a cookie the server set wins over the one we seeded."""
+    ordered = sorted(client.cookies.jar, key=lambda cookie: bool(cookie.domain))
+    return {cookie.name: cookie.value for cookie in ordered if cookie.value}
+
+
 async def receive(ws: Any, tab: Tab, *, skip: tuple[str, ...] = ("heartbeat",)) -> dict[str, Any]:
     """The next message that is not one of ``skip``."""
     while True:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sockpuppet import streams
-from tests.support.wire import Link, Tab
+from tests.support.wire import Link, Tab, cookies_of
 
 
 async def listener(app_server, *names: str) -> Tab:
@@ -107,3 +107,36 @@ async def test_unsubscribe_needs_a_valid_stream_token(app_server, tab, transport
         await link.send({"type": "unsubscribe", "stream": "n.room"})
         error = await link.receive()
     assert error["type"] == "error" and "stream token is invalid" in error["message"]
+
+
+@pytest.mark.parametrize("held", ["websocket", "sse"])
+async def test_a_logout_stops_every_tab_of_the_session_following_the_user(app_server, tab, held):
+    """Regression (security audit). Bug: after a logout, the other open tabs of that
+    browser (their WebSocket or event stream opened while logged in) went on receiving
+    what was broadcast to the user, for as long as they stayed open."""
+    async with Link(tab, "sse") as login:
+        await login.send(tab.reflex("CounterReflex#sign_in"))
+        await login.receive()
+        assert login._http is not None
+        session = {"sessionid": cookies_of(login._http)["sessionid"]}
+    other_tab = Tab(app_server.url, cookies=dict(session))
+    await other_tab.negotiate()
+    other_tab.streams = [streams.sign("room")]
+    stranger = await listener(app_server)
+    async with Link(other_tab, held) as watching:
+        await watching.ready()
+        leaving = Tab(app_server.url, cookies=dict(session))
+        await leaving.negotiate()
+        async with Link(leaving, "sse") as logout:
+            await logout.send(leaving.reflex("CounterReflex#sign_out"))
+            await logout.receive()
+        async with Link(stranger, "websocket") as sender:
+            for reflex in ("BroadcastReflex#to_user", "BroadcastReflex#shout"):
+                args = ["alice", "private"] if reflex.endswith("to_user") else ["public"]
+                await sender.send(stranger.reflex(reflex, args=args))
+                assert (await sender.receive())["type"] == "nothing"
+        seen = [await watching.receive()]
+        while seen[-1].get("stream") != "n.room":
+            seen.append(await watching.receive())
+    assert seen[0]["type"] == "unsubscribed" and seen[0]["name"].startswith("u.")
+    assert not [m for m in seen if m.get("stream", "").startswith("u.")], seen

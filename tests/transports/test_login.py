@@ -15,13 +15,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.support.wire import Link, Tab, receive
-
-
-def cookies_of(client: httpx.AsyncClient) -> dict[str, str]:
-    """The browser's view of its jar: a cookie the server set wins over the one we seeded."""
-    ordered = sorted(client.cookies.jar, key=lambda cookie: bool(cookie.domain))
-    return {cookie.name: cookie.value for cookie in ordered if cookie.value}
+from tests.support.wire import Link, Tab, cookies_of, receive
 
 
 async def test_a_login_in_a_reflex_holds_for_page_loads(app_server, tab, transport):

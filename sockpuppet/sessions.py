@@ -1,0 +1,39 @@
+"""What a logout changes for the open connections of its session.
+
+Every connection of a session follows the session's stream (``s.…``), in whichever
+process holds it. A logout publishes there that the user's stream (``u.<pk>``) is no
+longer followed: each tab of that browser (the one that logged out included) stops
+receiving what is broadcast to the user at once, not when it next reconnects. Their next
+request finds the session gone, and they negotiate again as the anonymous visitor.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_out
+from django.dispatch import receiver
+
+from sockpuppet import streams
+from sockpuppet.bus import BusUnavailable, get_bus
+from sockpuppet.bus.memory import EXPECTING_NO_LISTENERS
+
+logger = logging.getLogger("sockpuppet")
+
+
+@receiver(user_logged_out, dispatch_uid="sockpuppet.sessions.logged_out")
+def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    session = getattr(request, "session", None)
+    stream = streams.for_session(session) if session is not None else None
+    if stream is None or getattr(user, "pk", None) is None:
+        return  # the session never connected, or no one was logged in
+    message = {"type": "unsubscribed", "name": streams.for_user(user)}
+    # A process with no connections (a test's client) may log out: not a lost broadcast.
+    quiet = EXPECTING_NO_LISTENERS.set(True)
+    try:
+        get_bus().publish_sync(stream, message)
+    except BusUnavailable as exc:  # the logout itself must not fail
+        logger.warning("Logout: its session's tabs still follow %s: %s", message["name"], exc)
+    finally:
+        EXPECTING_NO_LISTENERS.reset(quiet)
