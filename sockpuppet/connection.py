@@ -37,6 +37,8 @@ class Connection:
     notices: list[dict[str, Any]] = field(default_factory=list)
     # Whose connection this is: its session's stream (per-session limits count by it).
     owner: str = ""
+    # (stream, message) to publish once the running reflex's answer is (a logout's notice).
+    after_answer: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.cookies:

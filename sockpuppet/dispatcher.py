@@ -249,6 +249,7 @@ class Dispatcher:
             )
             self.connection.set_cookies.clear()
         await self._send(answer)
+        await self._publish_notices()
         logger.debug(
             "reflex %s -> %s (%s) in %.1f ms over %s",
             message["target"],
@@ -257,6 +258,16 @@ class Dispatcher:
             (time.perf_counter() - started) * 1000,
             self.connection.transport,
         )
+
+    async def _publish_notices(self) -> None:
+        """What the reflex left to publish after its answer (``sessions``); the answer
+        is out, so an unreachable bus costs only the notice (logged)."""
+        notices, self.connection.after_answer = self.connection.after_answer, []
+        for stream, notice in notices:
+            try:
+                await self.bus.publish(stream, notice)
+            except BusUnavailable as exc:
+                logger.warning("Notice %s on %s not published: %s", notice, stream, exc)
 
     async def _send(self, message: dict[str, Any]) -> None:
         # Every answer is durable, pongs included: a long-poll between two polls, or an

@@ -24,7 +24,7 @@ from django.dispatch import receiver
 from django.http import HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 
-from sockpuppet import csrf, fragments, registry
+from sockpuppet import csrf, fragments, registry, sessions
 from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
 from sockpuppet.element import Element
@@ -90,7 +90,11 @@ def run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
     reflex_id = message["id"]
     close_old_connections()
     try:
-        return _run(connection, message)
+        with sessions.notices_after_answer() as notices:
+            try:
+                return _run(connection, message)
+            finally:
+                connection.after_answer.extend(notices)
     except (registry.TargetError, fragments.FragmentError) as exc:
         return _error(reflex_id, str(exc))
     except SessionChanged:

@@ -9,7 +9,10 @@ request finds the session gone, and they negotiate again as the anonymous visito
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_out
@@ -21,6 +24,24 @@ from sockpuppet.bus.memory import EXPECTING_NO_LISTENERS
 
 logger = logging.getLogger("sockpuppet")
 
+Notice = tuple[str, dict[str, Any]]  # a stream, and a message to publish there
+
+# Set while a reflex runs (``runner``): what a logout inside it publishes waits for the
+# reflex's answer. The answer reaches the page first: a long-poll answered early with the
+# notice would poll again with the logged-out cookie, be refused, and lose the answer.
+_after_answer: ContextVar[list[Notice] | None] = ContextVar("after_answer", default=None)
+
+
+@contextlib.contextmanager
+def notices_after_answer() -> Iterator[list[Notice]]:
+    """Collect, instead of publishing, the notices of what runs inside."""
+    notices: list[Notice] = []
+    token = _after_answer.set(notices)
+    try:
+        yield notices
+    finally:
+        _after_answer.reset(token)
+
 
 @receiver(user_logged_out, dispatch_uid="sockpuppet.sessions.logged_out")
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
@@ -29,6 +50,9 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if stream is None or getattr(user, "pk", None) is None:
         return  # the session never connected, or no one was logged in
     message = {"type": "unsubscribed", "name": streams.for_user(user)}
+    if (collected := _after_answer.get()) is not None:
+        collected.append((stream, message))
+        return
     # A process with no connections (a test's client) may log out: not a lost broadcast.
     quiet = EXPECTING_NO_LISTENERS.set(True)
     try:
