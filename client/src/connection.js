@@ -76,6 +76,7 @@ export class Connection {
     this.generation = 0
     this.attempt = 0
     this.retryTimer = null
+    this.checking = null // the timer of a wake()'s ping, while it waits
     this.watchdog = null
     this.lastMessageAt = 0
     this.openedAt = 0
@@ -126,14 +127,28 @@ export class Connection {
     else this.wake()
   }
 
-  /** Called when the page comes back (online, visible): retry now, or check for silence. */
+  /**
+   * Called when the page comes back (online, visible): retry now, with the backoff from its
+   * start; or prove the open transport with a ping, and replace it when nothing comes back
+   * within `probeTimeout` (a network change or a NAT's timeout can leave a socket that
+   * looks open and is dead, which the silence watchdog would find only much later).
+   */
   wake() {
     if (this.state === "reconnecting") {
       this.timers.clearTimeout(this.retryTimer)
       this.retryTimer = null
+      this.attempt = 0
       this.#connect()
     } else if (this.state === "open" && this.#silenceLimit() && this.now() - this.lastMessageAt > this.#silenceLimit()) {
       this.#lost({ reason: "silent" })
+    } else if (this.state === "open" && !this.checking) {
+      const since = this.now()
+      const handle = this.handle
+      this.checking = this.timers.setTimeout(() => {
+        this.checking = null
+        if (this.handle === handle && !this.heardSince(since)) this.#lost({ reason: "no pong after wake" })
+      }, this.probeTimeout)
+      this.send({ type: "ping", id: `wake-${since}` })
     }
   }
 
@@ -196,6 +211,12 @@ export class Connection {
         this.session = null
         break
       }
+    }
+    if (this.session && !this.failureReported) {
+      // Said once until a transport opens (debug logs say more): a page that cannot
+      // connect at all (a proxy refusing every transport) is otherwise silent.
+      this.failureReported = true
+      console.warn(`[sockpuppet] no transport worked (${candidates.join(", ")}); retrying in the background`)
     }
     this.#retry()
   }
@@ -295,6 +316,7 @@ export class Connection {
     this.#remember(name, order)
     this.#to("open")
     this.refusalReported = false
+    this.failureReported = false
     this.#armWatchdog()
     const reconnected = this.everOpened
     // A new connection id (a fatal close made the client negotiate again): what was

@@ -4,6 +4,12 @@
  * MutationObserver). Nothing is ever written on the user's elements, so a morph cannot
  * strip the wiring, and an element added by a morph works as soon as it is in the page
  * (observer callbacks run before the next user event).
+ *
+ * The capture-phase listener only finds the elements whose reflexes the event names; each
+ * reflex starts from a listener added for this one event on its element, so it runs after
+ * the page's own listeners there, as if it were one of them (as a Stimulus action is): a
+ * page handler that calls `preventDefault()` (a `confirm()` answered "Cancel"), or stops
+ * the event before it reaches the element, cancels the reflex.
  */
 
 import { eventOf, parseDescriptors } from "./descriptors.js"
@@ -19,6 +25,7 @@ export class Delegation {
     this.types = new Set()
     this.handle = this.handle.bind(this)
     this.observer = null
+    this.prevented = new WeakSet() // events whose default this wiring prevented
   }
 
   start() {
@@ -54,20 +61,34 @@ export class Delegation {
     }
   }
 
-  /** Triggers the reflexes of the event's target and, for bubbling events, its ancestors (nearest first). */
+  /** Readies the reflexes of the event's target and, for bubbling events, its ancestors
+   * (nearest first), each to start as the event reaches its element. */
   handle(event) {
     let node = event.target
     if (node && node.nodeType !== 1) node = node.parentElement
     for (; node && node.nodeType === 1; node = event.bubbles ? node.parentElement : null) {
       if (!node.hasAttribute(ATTRIBUTE)) continue
-      for (const descriptor of parseDescriptors(node.getAttribute(ATTRIBUTE))) {
-        if (eventOf(descriptor, node) !== event.type) continue
-        if (event.type === "submit" || (event.type === "click" && followsOrSubmits(node))) {
-          event.preventDefault()
-        }
-        this.trigger(node, descriptor.target, event)
-      }
+      const descriptors = parseDescriptors(node.getAttribute(ATTRIBUTE)).filter(
+        (descriptor) => eventOf(descriptor, node) === event.type,
+      )
+      if (descriptors.length === 0) continue
+      const element = node
+      // Listeners an element has when the event reaches it run, this one included. It
+      // stays only if the event never got there (stopped): the next event removes it.
+      element.addEventListener(event.type, (reached) => this.#start(reached, event, element, descriptors), {
+        once: true,
+      })
     }
+  }
+
+  #start(reached, event, element, descriptors) {
+    if (reached !== event) return
+    if (event.defaultPrevented && !this.prevented.has(event)) return // the page cancelled it
+    if (event.type === "submit" || (event.type === "click" && followsOrSubmits(element))) {
+      event.preventDefault()
+      this.prevented.add(event) // an ancestor's reflex on the same click still starts
+    }
+    for (const descriptor of descriptors) this.trigger(element, descriptor.target, event)
   }
 }
 

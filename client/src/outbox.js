@@ -112,7 +112,7 @@ export class Outbox {
     const reason =
       entry.state === "queued"
         ? `not sent: no connection within ${Math.round(this.queueTimeout / 1000)} s`
-        : `no answer within ${Math.round(this.replyTimeout / 1000)} s`
+        : `no answer within ${Math.round((this.now() - entry.sentAt) / 1000)} s (it may still run on the server: a late answer is still applied)`
     this.onexpire(entry.reflex, reason)
   }
 }

@@ -201,17 +201,41 @@ test("connecting again while a negotiate is under way waits for it, not for anot
 })
 
 /** What `run` logged with console.error, each call's arguments joined. */
-async function consoleErrorsOf(run) {
+async function consoleErrorsOf(run, level = "error") {
   const reported = []
-  const original = console.error
-  console.error = (...args) => reported.push(args.join(" "))
+  const original = console[level]
+  console[level] = (...args) => reported.push(args.join(" "))
   try {
     await run()
   } finally {
-    console.error = original
+    console[level] = original
   }
   return reported
 }
+
+test("a page no transport connects says so once in the console, and again after it connected", async () => {
+  // Regression (client audit): with every transport refused (a proxy), nothing was said
+  // without debug; the page waited silently and its clicks failed 30 s later.
+  const websocket = fakeTransport("websocket", { refuse: true })
+  const sse = fakeTransport("sse", { refuse: true })
+  const { clock, connection } = setup({ registry: { websocket, sse } })
+  const first = await consoleErrorsOf(async () => {
+    connection.start()
+    await clock.advance(30000)
+  }, "warn")
+  assert.ok(websocket.opened.length > 2)
+  assert.deepEqual(first, ["[sockpuppet] no transport worked (websocket, sse); retrying in the background"])
+  websocket.behaviour.refuse = false
+  websocket.behaviour.answerPings = true
+  const again = await consoleErrorsOf(async () => {
+    await clock.advance(20000)
+    assert.equal(connection.state, "open")
+    websocket.behaviour.refuse = true
+    websocket.last.drop({ code: 1006 })
+    await clock.advance(30000)
+  }, "warn")
+  assert.equal(again.length, 1)
+})
 
 test("a refused negotiate is reported once, with the server's reason, and retried", async () => {
   const websocket = fakeTransport("websocket", { answerPings: true })
@@ -293,6 +317,51 @@ test("wake() retries at once instead of waiting out the backoff", async () => {
   await clock.advance(0)
   assert.equal(fetch.calls.length, 2)
   assert.equal(connection.state, "open")
+})
+
+test("wake() on an open transport that died silently replaces it once a ping goes unanswered", async () => {
+  // Regression (client audit): after a network change the browser fired `online`, the
+  // socket looked open and was dead, and the next click waited ~35 s for the watchdog.
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, connection } = setup({ registry: { websocket } })
+  connection.start()
+  await clock.advance(0)
+  await clock.advance(1000)
+  websocket.behaviour.answerPings = false // the network dropped it without a word
+  connection.wake()
+  assert.equal(websocket.last.sent.at(-1).type, "ping")
+  await clock.advance(2999)
+  assert.equal(websocket.opened[0].closed, false)
+  await clock.advance(1)
+  assert.equal(websocket.opened[0].closed, true)
+  websocket.behaviour.answerPings = true
+  await clock.advance(10000)
+  assert.equal(websocket.opened.length, 2)
+  assert.equal(connection.state, "open")
+})
+
+test("wake() on a live transport keeps it: its ping is answered", async () => {
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const { clock, events, connection } = setup({ registry: { websocket } })
+  connection.start()
+  await clock.advance(0)
+  connection.wake()
+  connection.wake() // one check at a time
+  assert.equal(websocket.last.sent.filter((m) => m.id && m.id.startsWith("wake-")).length, 1)
+  await clock.advance(5000)
+  assert.equal(websocket.opened.length, 1)
+  assert.deepEqual(events, [["open", "websocket", false]])
+})
+
+test("wake() while reconnecting starts the backoff over", async () => {
+  const websocket = fakeTransport("websocket", { refuse: true })
+  const { clock, connection } = setup({ registry: { websocket }, random: () => 0.999 })
+  connection.start()
+  await clock.advance(60000) // attempts pile up: each wait longer
+  assert.ok(connection.attempt > 3)
+  connection.wake()
+  await clock.advance(0)
+  assert.equal(connection.attempt, 1) // the next wait is the first one's
 })
 
 test("the working transport is remembered and tried first", async () => {

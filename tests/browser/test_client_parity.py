@@ -403,6 +403,33 @@ def test_click_reflex_on_a_submit_button_sends_it_and_stays_on_the_page(echo_pag
     assert stimulate(echo_page, ECHO, "#target-btn")["ok"]
 
 
+CANCELLABLE = ["#cancel-confirm", "#cancel-link", "#cancel-child", "#cancel-submit"]
+
+
+def test_page_code_that_cancels_the_event_cancels_the_reflex(echo_page: Page) -> None:
+    """Regression (client audit). Bug: the client heard every event before the page did
+    (a capture listener on ``document``): a delete button's ``confirm()`` answered
+    "Cancel" (``preventDefault`` and ``stopImmediatePropagation``) deleted anyway."""
+    echo_page.evaluate(
+        """() => {
+          window.parityCancel = true
+          window.parityStarted = 0
+          document.addEventListener("sockpuppet:before", () => window.parityStarted++)
+        }"""
+    )
+    url = echo_page.url
+    for selector in CANCELLABLE:
+        echo_page.click(selector)
+    assert stimulate(echo_page, ECHO, "#target-btn")["ok"]  # answered after any sent before
+    assert echo_page.evaluate("window.parityStarted") == 1  # the probe's own
+    assert echo_page.url == url  # the link's and the form's defaults stayed prevented
+    echo_page.evaluate("() => { window.parityCancel = false }")
+    for selector in CANCELLABLE:  # the same elements start their reflexes when not stopped
+        started = {"#cancel-child": "cancel-parent", "#cancel-submit": "cancel-form"}
+        assert click_echo(echo_page, selector)["attrs"]["id"] == started.get(selector, selector[1:])
+    assert echo_page.url == url
+
+
 # --- 4. data-reflex-root -----------------------------------------------------------------------
 
 
