@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.db.models import QuerySet
 
 from demo.todos.models import Todo, owner_key
 from sockpuppet import Reflex
@@ -22,10 +23,11 @@ class TodoReflex(Reflex):
         Todo.objects.create(owner=owner_key(self.session), title=title)
         messages.success(self.request, f"Added “{title}”.")
 
+    # A todo already gone (a double click, another tab deleted it) is left as it is: the
+    # page re-renders without it.
+
     def toggle(self) -> None:
-        todo = self._todo()
-        todo.done = bool(self.element.checked)
-        todo.save(update_fields=["done"])
+        self._todo().update(done=bool(self.element.checked))
 
     def delete(self) -> None:
         self._todo().delete()
@@ -33,6 +35,6 @@ class TodoReflex(Reflex):
     def clear_done(self) -> None:
         Todo.objects.filter(owner=owner_key(self.session), done=True).delete()
 
-    def _todo(self) -> Todo:
+    def _todo(self) -> QuerySet[Todo]:
         pk = int(self.element.dataset["todo-id"])
-        return Todo.objects.get(owner=owner_key(self.session), pk=pk)
+        return Todo.objects.filter(owner=owner_key(self.session), pk=pk)

@@ -159,6 +159,20 @@ def test_todos_add_toggle_and_delete(open_page: Open) -> None:
     expect(page.locator("li.todo input[type=checkbox]")).to_be_checked()
 
 
+def test_a_double_click_on_delete_deletes_once_without_an_error(open_page: Open) -> None:
+    """Regression (client audit): the second click's reflex found the todo gone and
+    showed a ``DoesNotExist`` error."""
+    page = open_page("/todos/")
+    title = page.locator("#todo-title")
+    title.fill("Twice")
+    title.press("Enter")
+    expect(page.locator("li.todo")).to_have_count(1)
+    page.get_by_role("button", name="Delete Twice").dblclick()
+    wait_for_events(page, "success", target="TodoReflex#delete", count=2)
+    expect(page.locator("li.todo")).to_have_count(0)
+    assert not events(page, "error")
+
+
 def test_blank_title_shows_the_validation_error(open_page: Open) -> None:
     page = open_page("/todos/")
     title = page.locator("#todo-title")
