@@ -183,10 +183,12 @@ def _answer(
     if "type" in outcome:
         return {"type": outcome["type"], "reflexId": reflex_id}
     if "reflex" not in outcome:  # a middleware answered the request before the reflex ran
+        status = response.status_code
+        hint = _MIDDLEWARE_HINTS.get(status, _MIDDLEWARE_HINTS.get(status // 100, ""))
         return _error(
             reflex_id,
             f"{target} did not run: a middleware answered the page's request with HTTP "
-            f"{response.status_code} before it (Django's cache middleware, from its cache?).",
+            f"{status} before it{hint}.",
         )
     reflex: Reflex = outcome["reflex"]
     if reflex.morph_kind == "nothing":
@@ -194,6 +196,14 @@ def _answer(
     if reflex.morph_kind == "selector":
         return _operations(reflex_id, "selector", reflex.selector_operations)
     return _page(reflex_id, message, response)
+
+
+# Why a middleware may answer a reflex's request itself: by status, else by its class (2xx…).
+_MIDDLEWARE_HINTS = {
+    2: " (Django's cache middleware, from its cache?)",
+    3: " (a redirect: LoginRequiredMiddleware, SECURE_SSL_REDIRECT, APPEND_SLASH?)",
+    400: " (a Host not in ALLOWED_HOSTS? The server's log says why)",
+}
 
 
 def _call(function: Any, *args: Any) -> Any:

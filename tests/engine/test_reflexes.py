@@ -231,6 +231,16 @@ def test_a_reflex_a_middleware_answered_before_is_a_clear_error(tab, settings):
     )
 
 
+def test_a_reflex_from_a_host_django_refuses_says_so(settings):
+    """Regression (security audit): the error blamed Django's cache middleware."""
+    settings.ALLOWED_HOSTS = ["testserver"]
+    result = ReflexClient(host="rebound.example").reflex("CounterReflex#increment")
+    assert result.error == (
+        "CounterReflex#increment did not run: a middleware answered the page's request with "
+        "HTTP 400 before it (a Host not in ALLOWED_HOSTS? The server's log says why)."
+    )
+
+
 def test_element_dataset_uses_full_names(tab):
     html = tab.reflex("CounterReflex#by_dataset", dataset={"step-size": "5"}).html()
     assert '<p id="count">5</p>' in html
