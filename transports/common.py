@@ -227,3 +227,16 @@ async def follow_changes(subscription: Subscription, message: Message) -> None:
         await subscription.add_streams([message["name"]], message["since"])
     elif kind == "unsubscribed":
         await subscription.remove_streams([message["name"]])
+        forget_logged_out(message)
+
+
+def forget_logged_out(message: Message) -> None:
+    """A logout's notice (``sessions``: ``unsubscribed`` from the user's stream, on the
+    session's stream) ends this process's memory of the session's verified tokens: a poll
+    with the logged-out cookie is verified afresh, and refused."""
+    if (
+        message.get("type") == "unsubscribed"
+        and str(message.get("name", "")).startswith("u.")
+        and str(message.get("stream", "")).startswith("s.")
+    ):
+        verified_tokens.forget(message["stream"])

@@ -24,7 +24,15 @@ from sockpuppet.bus import BusUnavailable, Message, SlowConsumer, Subscription, 
 from sockpuppet.conf import settings
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from transports import send
-from transports.common import Refused, occupancy, open_http, query, refusal, unavailable
+from transports.common import (
+    Refused,
+    forget_logged_out,
+    occupancy,
+    open_http,
+    query,
+    refusal,
+    unavailable,
+)
 
 # Most messages answered by one poll; the rest wait for the next one.
 BATCH = 500
@@ -56,6 +64,8 @@ async def poll_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
             if messages is None:
                 return  # the client went away: nobody to answer
             messages[1:1] = connection.notices
+            for message in messages:
+                forget_logged_out(message)
             await answer.finish(messages)
         finally:
             await asyncio.shield(subscription.close())  # even when the poll is cancelled

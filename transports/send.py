@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from django.conf import settings as django_settings
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -20,6 +21,7 @@ from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
 from sockpuppet.dispatcher import Dispatcher
 from transports.common import Refused, open_http, query, refusal, unavailable
+from transports.verified import verified_tokens
 
 
 async def send_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -50,6 +52,8 @@ async def _run(connection: Connection, body: bytes) -> Response:
         await Dispatcher(connection, get_bus()).run(body)
     except BusUnavailable as exc:  # the client re-sends; reflexes that ran are not run again
         return refusal(Refused(503, unavailable(exc)))
+    if django_settings.SESSION_COOKIE_NAME in connection.set_cookies:
+        verified_tokens.forget(connection.owner)  # a login or logout: verify afresh
     if not connection.set_cookies:
         # The answers are published; a stream held in this process writes them when its
         # task next runs. Let it run before the 202 goes: the browser then reads the answer

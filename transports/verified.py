@@ -47,6 +47,12 @@ class VerifiedTokens:
             return None
         return found[1]
 
+    def forget(self, owner: str) -> None:
+        """Forget every verification of ``owner``'s (a session stream): its session logged
+        in or out, so the streams it may follow changed."""
+        for key in [k for k, (_, v) in self._seen.items() if v.owner == owner]:
+            del self._seen[key]
+
     def put(self, key: Key, verified: Verified) -> None:
         self._seen.pop(key, None)  # re-inserted last: dicts keep insertion order
         self._seen[key] = (self._clock() + TTL, verified)

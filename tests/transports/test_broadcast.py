@@ -109,27 +109,37 @@ async def test_unsubscribe_needs_a_valid_stream_token(app_server, tab, transport
     assert error["type"] == "error" and "stream token is invalid" in error["message"]
 
 
+async def signed_in(tab: Tab) -> dict[str, str]:
+    """Log ``tab`` in (a reflex over SSE); the browser's new session cookie."""
+    async with Link(tab, "sse") as login:
+        await login.send(tab.reflex("CounterReflex#sign_in"))
+        await login.receive()
+        assert login._http is not None
+        return {"sessionid": cookies_of(login._http)["sessionid"]}
+
+
+async def sign_out(url: str, session: dict[str, str]) -> None:
+    """Log the session out from a tab of its own."""
+    leaving = Tab(url, cookies=dict(session))
+    await leaving.negotiate()
+    async with Link(leaving, "sse") as logout:
+        await logout.send(leaving.reflex("CounterReflex#sign_out"))
+        await logout.receive()
+
+
 @pytest.mark.parametrize("held", ["websocket", "sse"])
 async def test_a_logout_stops_every_tab_of_the_session_following_the_user(app_server, tab, held):
     """Regression (security audit). Bug: after a logout, the other open tabs of that
     browser (their WebSocket or event stream opened while logged in) went on receiving
     what was broadcast to the user, for as long as they stayed open."""
-    async with Link(tab, "sse") as login:
-        await login.send(tab.reflex("CounterReflex#sign_in"))
-        await login.receive()
-        assert login._http is not None
-        session = {"sessionid": cookies_of(login._http)["sessionid"]}
+    session = await signed_in(tab)
     other_tab = Tab(app_server.url, cookies=dict(session))
     await other_tab.negotiate()
     other_tab.streams = [streams.sign("room")]
     stranger = await listener(app_server)
     async with Link(other_tab, held) as watching:
         await watching.ready()
-        leaving = Tab(app_server.url, cookies=dict(session))
-        await leaving.negotiate()
-        async with Link(leaving, "sse") as logout:
-            await logout.send(leaving.reflex("CounterReflex#sign_out"))
-            await logout.receive()
+        await sign_out(app_server.url, session)
         async with Link(stranger, "websocket") as sender:
             for reflex in ("BroadcastReflex#to_user", "BroadcastReflex#shout"):
                 args = ["alice", "private"] if reflex.endswith("to_user") else ["public"]
@@ -140,3 +150,20 @@ async def test_a_logout_stops_every_tab_of_the_session_following_the_user(app_se
             seen.append(await watching.receive())
     assert seen[0]["type"] == "unsubscribed" and seen[0]["name"].startswith("u.")
     assert not [m for m in seen if m.get("stream", "").startswith("u.")], seen
+
+
+async def test_a_logged_out_cookie_no_longer_polls(app_server, tab):
+    """Regression (security audit). Bug: a poll with a logged-out session's old cookie was
+    still let in for a minute (the process remembered verifying it), following the user's
+    stream."""
+    if app_server.name == "redis-2":
+        pytest.skip("each process remembers its own verifications")
+    session = await signed_in(tab)
+    stale = Tab(app_server.url, cookies=dict(session))
+    await stale.negotiate()
+    async with Link(stale, "longpoll") as link:
+        await link.ready()  # verified, and remembered with this cookie
+    await sign_out(app_server.url, session)
+    with pytest.raises(AssertionError, match="does not belong to this session"):
+        async with Link(stale, "longpoll") as link:
+            await link.ready()
