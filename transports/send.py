@@ -52,8 +52,15 @@ async def _run(connection: Connection, body: bytes) -> Response:
         await Dispatcher(connection, get_bus()).run(body)
     except BusUnavailable as exc:  # the client re-sends; reflexes that ran are not run again
         return refusal(Refused(503, unavailable(exc)))
-    if django_settings.SESSION_COOKIE_NAME in connection.set_cookies:
-        verified_tokens.forget(connection.owner)  # a login or logout: verify afresh
+    session_cookie = connection.set_cookies.get(django_settings.SESSION_COOKIE_NAME)
+    if session_cookie is not None and (
+        session_cookie.value == "" or session_cookie["max-age"] == 0
+    ):
+        # A logout deleted the session: its old cookie is verified afresh, and refused. Not
+        # a login's new cookie: polls sent with the old one before the browser stores it
+        # must still be let in (refused, the client would negotiate a new session that
+        # could overwrite the login's).
+        verified_tokens.forget(connection.owner)
     if not connection.set_cookies:
         # The answers are published; a stream held in this process writes them when its
         # task next runs. Let it run before the 202 goes: the browser then reads the answer
