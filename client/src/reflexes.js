@@ -89,7 +89,8 @@ export class Reflexes {
     const error = outcome === "error" ? message || "the reflex failed" : undefined
     const elapsed = Math.round(performance.now() - reflex.startedAt)
     const line = `${describe(reflex)} ${outcome} in ${elapsed} ms`
-    if (error !== undefined) this.log.error(`${line}: ${error}`, reflex.id)
+    // The server's traceback (DEBUG on) goes with it, where a developer looks first.
+    if (error !== undefined) this.log.error(`${line}: ${error}`, reflex.id, ...(traceback ? [`\n${traceback}`] : []))
     else this.log.debug(line, reflex.id)
     for (const stage of SEQUENCES[outcome]) runStage(reflex, stage, error)
     const { id, element, target } = reflex

@@ -232,6 +232,17 @@ def test_stimulate_promise_settles_per_outcome(echo_page: Page) -> None:
     assert "RuntimeError: parity breakdown" in rejected["traceback"]  # tests run with DEBUG
 
 
+@pytest.mark.allow_page_errors  # the failed reflex's console error is what it checks
+def test_a_failed_reflex_shows_the_servers_traceback_in_the_console(echo_page: Page) -> None:
+    """Regression (client audit): with DEBUG on, the traceback was only on the rejected
+    promise's error, not in the console line a developer reads first."""
+    lines: list[str] = []
+    echo_page.on("console", lambda message: lines.append(message.text))
+    assert not stimulate(echo_page, "ParityLifecycleReflex#break_down", "#target-btn")["ok"]
+    [line] = [text for text in lines if "ParityLifecycleReflex#break_down error" in text]
+    assert "Traceback" in line and "RuntimeError: parity breakdown" in line
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_stimulate_option_attrs_replaces_the_attributes(echo_page: Page) -> None:
     attrs = {"id": "from-options", "data-kind": "fake"}
