@@ -184,6 +184,32 @@ async def test_an_idle_followed_stream_keeps_its_position(redis_bus):
     assert [(m["n"], m["position"]) for m in await receive(subscription)] == [(2, 2)]
 
 
+async def test_closing_ends_a_reader_whose_cancel_was_lost(redis_bus, monkeypatch):
+    """Regression. Bug: on Python 3.11, ``asyncio.wait_for`` (redis-py wraps each command
+    it sends in one once ``socket_timeout`` is set) loses a cancel that arrives as its
+    command completes: the reader went on delivering and ``close()`` waited forever (a
+    test's teardown hung on CI). Here the reader waits on ``wait_for`` and ``close()``
+    cancels it in the very step its awaited future completes."""
+    bus = redis_bus()
+    loop = asyncio.get_running_loop()
+    commands: list[asyncio.Future[None]] = []
+    waiting = asyncio.Event()
+
+    async def deliver(pubsub: object) -> None:
+        await bus._handle(await pubsub.get_message(timeout=1))  # the SUBSCRIBE's confirmation
+        while True:
+            commands.append(loop.create_future())
+            waiting.set()
+            await asyncio.wait_for(commands[-1], 60)
+
+    monkeypatch.setattr(bus, "_deliver", deliver)
+    await bus.subscribe(["a"])
+    await waiting.wait()
+    commands[-1].set_result(None)
+    await asyncio.wait_for(bus.close(), 10)
+    assert bus._reader is None
+
+
 async def test_a_stream_nobody_follows_expires(redis_bus, clean_redis):
     bus = redis_bus(history_ttl=60)
     await bus.publish("a", {"n": 1})
