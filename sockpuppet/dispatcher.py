@@ -22,6 +22,7 @@ from sockpuppet.bus import Bus, BusUnavailable
 from sockpuppet.conf import settings
 from sockpuppet.connection import Connection
 from sockpuppet.protocol import ClientMessage, ProtocolError, ReflexMessage
+from sockpuppet.tasks import stop
 
 logger = logging.getLogger("sockpuppet")
 
@@ -106,8 +107,7 @@ class Dispatcher:
     async def close(self) -> None:
         """Stop the worker; reflexes not yet started are dropped (the client re-sends them)."""
         if self._worker is not None:
-            self._worker.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
+            await stop(self._worker)
 
     async def _decode(self, text: str | bytes) -> list[ClientMessage]:
         try:

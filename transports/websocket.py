@@ -22,6 +22,7 @@ from sockpuppet.connection import Connection
 from sockpuppet.dispatcher import Dispatcher
 from sockpuppet.protocol import ProtocolError, encode, parse_cursor, welcome
 from sockpuppet.runner import SessionChanged
+from sockpuppet.tasks import stop
 from sockpuppet.tokens import TokenError
 from transports.common import (
     Refused,
@@ -133,8 +134,7 @@ class WebSocketTransport(AsyncWebsocketConsumer):
         error is of no interest now, and must not keep the subscription open."""
         try:
             if self.sender is not None:
-                self.sender.cancel()
-                await asyncio.gather(self.sender, return_exceptions=True)
+                await stop(self.sender)
                 self.sender = None
         finally:
             if self.subscription is not None:

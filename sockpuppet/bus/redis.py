@@ -35,6 +35,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 
 from sockpuppet.bus.base import Bus, BusUnavailable, Message
+from sockpuppet.tasks import stop
 
 logger = logging.getLogger("sockpuppet.bus")
 
@@ -82,8 +83,6 @@ SUBSCRIBE_TIMEOUT = 10.0
 SOCKET_TIMEOUT = 5.0
 # Seconds a stream stays subscribed after its last follower in this process left.
 LINGER = 2.0
-# Seconds close() gives the reader to end before it cancels it again.
-CANCEL_AGAIN = 0.5
 
 
 def channel(stream: str) -> str:
@@ -434,18 +433,8 @@ class RedisBus(Bus):
             handle.cancel()
         self._lingering.clear()
         if self._reader is not None:
-            await _cancelled(self._reader)
+            await stop(self._reader)
             self._reader = None
         entry = self._clients.get(asyncio.get_running_loop())
         if entry is not None:
             await entry[1].aclose()
-
-
-async def _cancelled(task: asyncio.Task[Any]) -> None:
-    """Cancel ``task`` and wait for its end, cancelling it again while it goes on: on
-    Python 3.11, ``asyncio.wait_for`` (redis-py wraps each command it sends in one once
-    ``socket_timeout`` is set) loses a cancel that arrives as its command completes."""
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=CANCEL_AGAIN)
-    await asyncio.gather(task, return_exceptions=True)
