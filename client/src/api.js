@@ -149,7 +149,12 @@ export function createSockpuppet(window) {
     if (options.debug !== undefined) debug = Boolean(options.debug)
     delegation.start()
     streams.start()
-    const wanted = Array.isArray(options.transports) ? [...options.transports] : null
+    // Without `transports`, the page's last choice stands (a start() after stop()).
+    const wanted = Array.isArray(options.transports)
+      ? [...options.transports]
+      : options.transports === undefined
+        ? allowed
+        : null
     const running = started && connection.state !== "closed"
     if (running && (options.transports === undefined || String(wanted) === String(allowed))) return
     started = true

@@ -150,3 +150,24 @@ def test_the_switcher_forces_a_transport_for_the_tab_and_auto_gives_the_choice_b
     expect(page.locator("#transport-badge")).to_have_text("websocket")
     expect(switcher.locator("[aria-current]")).to_have_text("auto")
     assert [e["transport"] for e in events(page, "connected")] == ["websocket"]
+
+
+def test_a_start_after_a_stop_keeps_the_transports_the_page_chose(
+    server: DemoServer, page: Page
+) -> None:
+    """Regression. Bug: ``Sockpuppet.start()`` after ``stop()`` forgot the transports the
+    page had narrowed to with ``start({transports})`` and connected over WebSocket."""
+    page.goto(server.url + "/")
+    wait_connected(page, "websocket")
+    page.evaluate("() => Sockpuppet.start({ transports: ['longpoll'] })")
+    wait_connected(page, "longpoll")
+    page.evaluate("() => Sockpuppet.stop()")
+    page.wait_for_function("() => Sockpuppet.state === 'closed'")
+    page.evaluate("() => Sockpuppet.start()")
+    wait_connected(page, "longpoll")
+    count_clicks(page, 2)
+    assert [e["transport"] for e in events(page, "connected")] == [
+        "websocket",
+        "longpoll",
+        "longpoll",
+    ]
