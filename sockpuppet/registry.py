@@ -1,7 +1,8 @@
 """Discovery of reflex classes and safe resolution of ``"ClassName#method"`` targets.
 
 Every installed app's ``reflexes`` module or package (with its submodules) is imported,
-and every ``Reflex`` subclass at any depth is registered by class name. A target resolves
+and every ``Reflex`` subclass at any depth is registered by class name; a class defined
+later (in a test module) is found by its name too. A target resolves
 only to a public plain method defined on a registered class or on a class it inherits
 before ``Reflex``: never ``Reflex``'s own methods, ``_private`` names, properties,
 static or class methods, or attributes.
@@ -62,9 +63,9 @@ def resolve(target: str) -> tuple[type[Reflex], str]:
     class_name, sep, method_name = target.partition("#")
     if not sep or not class_name or not method_name:
         raise TargetError(f"Reflex target {target!r} must look like 'ClassName#method'.")
-    cls = registry().get(class_name)
+    cls = _find(class_name)
     if cls is None:
-        if f"{class_name}Reflex" in registry():  # StimulusReflex's "Example#do" short form
+        if _find(f"{class_name}Reflex") is not None:  # StimulusReflex's "Example#do" short form
             raise TargetError(
                 f"No reflex class named {class_name!r}: write the class's full name, "
                 f"'{class_name}Reflex#{method_name}'."
@@ -102,6 +103,22 @@ def check_arguments(method: Callable[..., Any], args: list[Any]) -> None:
 @functools.cache
 def _signature(function: Callable[..., Any]) -> inspect.Signature:
     return inspect.signature(function)  # slow to build: once per reflex method
+
+
+def _find(name: str) -> type[Reflex] | None:
+    """The registered class, or one defined since discovery (in a test module, say): it
+    is looked for among ``Reflex``'s subclasses each time, never remembered, so a class of
+    the same name defined later (the next test module's) is never shadowed by it."""
+    found = registry().get(name)
+    if found is not None:
+        return found
+    late = [cls for cls in _subclasses(Reflex) if cls.__name__ == name]
+    if len(late) > 1:
+        raise TargetError(
+            f"Two reflexes are named {name}: {_path(late[0])} and {_path(late[1])}. "
+            "Reflex class names must be unique; rename one."
+        )
+    return late[0] if late else None
 
 
 def _defining_class(cls: type[Reflex], name: str) -> type | None:

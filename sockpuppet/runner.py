@@ -96,6 +96,8 @@ def run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
             finally:
                 connection.after_answer.extend(notices)
     except (registry.TargetError, fragments.FragmentError) as exc:
+        # As Django logs a 404: a typo in a template's data-reflex shows in the server log.
+        logger.warning("Reflex %s refused: %s", message.get("target"), exc)
         return _error(reflex_id, str(exc))
     except SessionChanged:
         raise

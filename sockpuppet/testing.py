@@ -19,7 +19,10 @@ the next one), and shares them with Django's test ``Client`` it wraps.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urljoin
@@ -40,6 +43,8 @@ class ReflexResult:
     message: dict[str, Any]
     # What the reflex broadcast with ``Channel`` (in its own thread), in order.
     broadcasts: list[Broadcast] = field(default_factory=list)
+    # What the reflex raised, when it failed (whatever DEBUG says, unlike ``error``).
+    exception: BaseException | None = None
     type: str = field(init=False)
     morph: str | None = field(init=False)
     operations: list[dict[str, Any]] = field(init=False)
@@ -52,7 +57,14 @@ class ReflexResult:
         self.error = self.message.get("message") if self.type == "error" else None
 
     def html(self, selector: str = "body") -> str:
-        """The HTML the operation for ``selector`` carries (raises KeyError if none)."""
+        """The HTML the operation for ``selector`` carries. Raises ``AssertionError`` if
+        the reflex answered no operations (chained to what it raised, if it failed) and
+        ``KeyError`` if none of them is for ``selector``."""
+        if self.type != "operations":
+            said = f": {self.error}" if self.error else ""
+            raise AssertionError(
+                f"The reflex answered {self.type!r}, not operations{said}"
+            ) from self.exception
         for operation in self.operations:
             if operation.get("selector") == selector and "html" in operation:
                 return str(operation["html"])
@@ -108,7 +120,8 @@ class ReflexClient:
         broadcasts: list[Broadcast] = []
         recording, quiet = recorded.set(broadcasts), EXPECTING_NO_LISTENERS.set(True)
         try:
-            answer = runner.run(connection, message)
+            with _failures() as raised:
+                answer = runner.run(connection, message)
         finally:
             recorded.reset(recording)
             EXPECTING_NO_LISTENERS.reset(quiet)
@@ -116,4 +129,28 @@ class ReflexClient:
             del self.client.cookies[name]
         for name, value in connection.cookies.items():
             self.client.cookies[name] = value
-        return ReflexResult(answer, broadcasts)
+        return ReflexResult(answer, broadcasts, raised[-1] if raised else None)
+
+
+class _Raised(logging.Handler):
+    """Keeps the exceptions of the error records logged while a reflex runs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.exceptions: list[BaseException] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            self.exceptions.append(record.exc_info[1])
+
+
+@contextmanager
+def _failures() -> Iterator[list[BaseException]]:
+    """What the runner logged as a reflex's failure (it answers only a message)."""
+    handler = _Raised()
+    logger = logging.getLogger("sockpuppet")
+    logger.addHandler(handler)
+    try:
+        yield handler.exceptions
+    finally:
+        logger.removeHandler(handler)

@@ -16,6 +16,7 @@ import logging.config
 import os
 import re
 import time
+import unittest
 import weakref
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
@@ -114,10 +115,24 @@ def test_the_fixture_sample_runs_with_the_plugin_fixture(reflex_client):
     run("testing.md", 1)["test_increment_twice"](reflex_client)
 
 
-def test_the_broadcast_sample_passes_against_its_reflex(sample_reflex, reflex_client, recwarn):
-    cls = sample_reflex("testing.md", 2, "ShoutReflex")
-    cls.shout.__globals__["test_a_shout_goes_to_the_lobby"](reflex_client)
+def test_the_broadcast_sample_passes_as_written(reflex_client, recwarn):
+    """Its reflex is defined beside its test, after discovery, and registered by nobody."""
+    namespace = run("testing.md", 2)
+    try:
+        namespace["test_a_shout_goes_to_the_lobby"](reflex_client)
+    finally:
+        namespace.clear()
+        gc.collect()  # the class leaves Reflex's subclasses
     assert not [w for w in recwarn if "memory bus" in str(w.message)]
+
+
+@pytest.mark.django_db
+def test_the_django_test_case_sample_passes_against_the_reflex_sample(sample_reflex):
+    sample_reflex("reflexes.md", 0, "CounterReflex")
+    case = run("testing.md", 3)["CounterTests"]
+    outcome = unittest.TestResult()
+    unittest.TestSuite([case("test_increment")]).run(outcome)
+    assert (outcome.testsRun, outcome.errors, outcome.failures) == (1, [], [])
 
 
 # --- reflexes.md -----------------------------------------------------------------------------

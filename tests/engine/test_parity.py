@@ -297,7 +297,7 @@ async def test_each_reflex_is_logged_with_target_duration_morph_and_transport(ca
     await bus.close()
     lines = [r.getMessage() for r in caplog.records if r.name == "sockpuppet"]
     for target, kind in zip(targets, ["page", "selector", "error"], strict=True):
-        [line] = [line for line in lines if target in line]
+        [line] = [line for line in lines if line.startswith(f"reflex {target} -> ")]
         assert kind in line and " sse" in line, line
         assert re.search(r"\b\d+(\.\d+)? ?ms\b", line), line
 

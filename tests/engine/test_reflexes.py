@@ -138,6 +138,30 @@ def test_no_traceback_without_debug(tab, settings):
     assert "server log" in result.error
 
 
+def test_a_failed_reflex_in_a_test_carries_what_it_raised_whatever_debug_says(tab, settings):
+    """Regression (newcomer audit). Bug: with DEBUG off (Django's test runner), a test
+    saw only "the details are in the server log", and ``html()`` raised a KeyError that
+    hid why the reflex failed."""
+    settings.DEBUG = False
+    result = tab.reflex("CounterReflex#explode")
+    assert isinstance(result.exception, ValueError) and str(result.exception) == "boom"
+    with pytest.raises(
+        AssertionError, match=r"answered 'error', not operations: .*server log"
+    ) as failed:
+        result.html()
+    assert failed.value.__cause__ is result.exception
+    assert tab.reflex("CounterReflex#increment").exception is None
+
+
+def test_a_refused_target_is_logged_as_a_warning(tab, caplog):
+    """Regression (newcomer audit). Bug: a typo in a template's ``data-reflex`` showed
+    in the browser's console only; the server's log said nothing of it."""
+    tab.reflex("CounterReflx#increment")
+    [record] = [r for r in caplog.records if r.name == "sockpuppet"]
+    assert record.levelname == "WARNING"
+    assert record.getMessage().startswith("Reflex CounterReflx#increment refused: No reflex class")
+
+
 def test_errors_are_logged_on_the_sockpuppet_logger(tab, caplog):
     tab.reflex("CounterReflex#explode")
     assert any(r.name == "sockpuppet" and r.exc_info for r in caplog.records)

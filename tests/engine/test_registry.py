@@ -1,5 +1,7 @@
 """Discovery and safe resolution of reflex targets (DESIGN §4)."""
 
+import gc
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -71,3 +73,28 @@ def test_argument_count_is_checked_before_the_call():
     registry.check_arguments(reflex.increment, [3])
     with pytest.raises(TargetError, match="cannot take 2 argument"):
         registry.check_arguments(reflex.increment, [1, 2])
+
+
+def test_a_reflex_defined_after_discovery_is_found_by_its_name():
+    """Regression. Bug: only classes that existed when the registry was built resolved,
+    so a reflex defined in a test module (docs/testing.md's ShoutReflex) was "No reflex
+    class named 'ShoutReflex'"."""
+    registry.registry()
+
+    class LateShoutReflex(Reflex):
+        def shout(self):
+            pass
+
+    assert registry.resolve("LateShoutReflex#shout") == (LateShoutReflex, "shout")
+    with pytest.raises(TargetError, match="write the class's full name, 'LateShoutReflex#shout'"):
+        registry.resolve("LateShout#shout")
+
+
+def test_two_reflexes_defined_after_discovery_with_one_name_are_refused():
+    registry.registry()
+    first = type("TwiceReflex", (Reflex,), {"__module__": "tests.one", "go": lambda self: None})
+    second = type("TwiceReflex", (Reflex,), {"__module__": "tests.two", "go": lambda self: None})
+    with pytest.raises(TargetError, match=r"Two reflexes are named TwiceReflex: tests\.one\.Twice"):
+        registry.resolve("TwiceReflex#go")
+    del first, second
+    gc.collect()  # cyclic garbage: gone from the subclass tree only once collected
