@@ -28,23 +28,23 @@ def scratch_app(tmp_path, monkeypatch):
 def test_scaffolds_files_that_import_and_render(scratch_app, settings):
     with override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, "scratch"]):
         out = StringIO()
-        call_command("sockpuppet_reflex", "scratch", "Counter", "--javascript", stdout=out)
-        for path in ("reflexes.py", "views.py", "templates/scratch/counter.html",
-                     "static/scratch/counter_controller.js"):  # fmt: skip
+        call_command("sockpuppet_reflex", "scratch", "Clicker", "--javascript", stdout=out)
+        for path in ("reflexes.py", "views.py", "templates/scratch/clicker.html",
+                     "static/scratch/clicker_controller.js"):  # fmt: skip
             assert (scratch_app / path).exists(), path
         # Modules, as the docs' examples have them: a package would hide a reflexes.py.
         assert not (scratch_app / "reflexes").exists() and not (scratch_app / "views").exists()
         source = (scratch_app / "reflexes.py").read_text()
         compile(source, "reflexes.py", "exec")
-        assert "class CounterReflex(Reflex)" in source
-        assert "from scratch.views import counter" in out.getvalue()
-        template = (scratch_app / "templates" / "scratch" / "counter.html").read_text()
+        assert "class ClickerReflex(Reflex)" in source
+        assert "from scratch.views import clicker" in out.getvalue()
+        template = (scratch_app / "templates" / "scratch" / "clicker.html").read_text()
         page = lxml.html.fromstring(template.split("%}", 1)[1])
         # The controller's callbacks run for reflexes of elements inside it.
-        (button,) = page.cssselect('[data-controller="counter"] button')
-        assert button.get("data-reflex") == "click->CounterReflex#increment"
-        with pytest.raises(CommandError, match="already defines CounterReflex"):
-            call_command("sockpuppet_reflex", "scratch", "Counter")
+        (button,) = page.cssselect('[data-controller="clicker"] button')
+        assert button.get("data-reflex") == "click->ClickerReflex#increment"
+        with pytest.raises(CommandError, match="already defines ClickerReflex"):
+            call_command("sockpuppet_reflex", "scratch", "Clicker")
 
 
 def test_an_app_with_packages_gets_a_module_in_each(scratch_app, settings):
@@ -80,17 +80,17 @@ def test_an_app_made_by_startapp_gets_the_code_added_to_its_modules(scratch_app,
     (scratch_app / "reflexes.py").write_text(OWN_REFLEXES)
     with override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, "scratch"]):
         out = StringIO()
-        call_command("sockpuppet_reflex", "scratch", "Counter", stdout=out)
+        call_command("sockpuppet_reflex", "scratch", "Clicker", stdout=out)
         assert not (scratch_app / "views").exists() and not (scratch_app / "reflexes").exists()
         views = reload(import_module("scratch.views"))  # imported as the app registered
         reflexes = reload(import_module("scratch.reflexes"))
-        assert callable(views.counter) and reflexes.CounterReflex.increment
+        assert callable(views.clicker) and reflexes.ClickerReflex.increment
         assert reflexes.OtherReflex and reflexes.math  # what was there stays
         text = (scratch_app / "reflexes.py").read_text()
         assert text.index("from __future__") < text.index("from sockpuppet import Reflex")
-        assert "from scratch.views import counter" in out.getvalue()
-        with pytest.raises(CommandError, match="already defines CounterReflex"):
-            call_command("sockpuppet_reflex", "scratch", "Counter", "--force")
+        assert "from scratch.views import clicker" in out.getvalue()
+        with pytest.raises(CommandError, match="already defines ClickerReflex"):
+            call_command("sockpuppet_reflex", "scratch", "Clicker", "--force")
 
 
 @pytest.mark.parametrize(
@@ -100,3 +100,17 @@ def test_an_app_made_by_startapp_gets_the_code_added_to_its_modules(scratch_app,
 def test_bad_arguments_are_clear_errors(app, name, complaint):
     with pytest.raises(CommandError, match=complaint):
         call_command("sockpuppet_reflex", app, name)
+
+
+def test_a_name_another_app_has_taken_is_refused_before_anything_is_written(scratch_app, settings):
+    """Regression (newcomer audit). Bug: ``Counter`` beside the README's CounterReflex
+    wrote a second CounterReflex, and every manage.py command failed from then on."""
+    with (
+        override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, "scratch"]),
+        pytest.raises(
+            CommandError,
+            match=r"A reflex named CounterReflex exists already \(tests\.testapp\.reflexes\.counter\)",
+        ),
+    ):
+        call_command("sockpuppet_reflex", "scratch", "Counter", stdout=StringIO())
+    assert sorted(p.name for p in scratch_app.iterdir()) == ["__init__.py"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import keyword
 import re
 from pathlib import Path
@@ -9,6 +10,8 @@ from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from sockpuppet.registry import registry
 
 # Each module's import, then its code: a new module gets both; an existing ``reflexes.py``
 # or ``views.py`` (as ``startapp`` makes) gets the code appended, the import when missing;
@@ -129,6 +132,13 @@ class Command(BaseCommand):
             script=script,
             content=counter,
         )
+        taken = registry().get(f"{name}Reflex")
+        if taken is not None and not (force and _source(taken) in files):
+            raise CommandError(
+                f"A reflex named {name}Reflex exists already ({taken.__module__}): reflex "
+                "class names are unique in a project (a data-reflex names only the class); "
+                "pick another name."
+            )
         clashes = [p for p in files if p.exists() and p.read_text() and not force]
         if clashes:
             raise CommandError(f"Not overwriting {', '.join(map(str, clashes))} (use --force).")
@@ -147,6 +157,11 @@ class Command(BaseCommand):
             f"    from {views} import {slug}\n"
             f'    path("{slug}/", {slug}, name="{slug}"),\n'
         )
+
+
+def _source(cls: type) -> Path | None:
+    source = inspect.getsourcefile(cls)
+    return Path(source).resolve() if source else None
 
 
 def _with_import(source: str, line: str) -> str:
