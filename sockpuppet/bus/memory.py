@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import warnings
 from collections import OrderedDict
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -80,7 +79,6 @@ class MemoryBus(Bus):
             ).result()
         if not self._warned and not EXPECTING_NO_LISTENERS.get():
             self._warned = True
-            warnings.warn(NO_LISTENERS, RuntimeWarning, stacklevel=3)
             logger.warning(NO_LISTENERS)
         return super().publish_sync(stream, message)
 

@@ -83,13 +83,17 @@ async def test_broadcast_from_another_thread_reaches_followers(monkeypatch):
     assert message["stream"] == "n.room" and message["position"] == 1
 
 
-def test_broadcast_on_a_memory_bus_without_connections_warns(monkeypatch):
+def test_broadcast_on_a_memory_bus_without_connections_warns_once(monkeypatch, caplog, recwarn):
+    """In the log, where a Celery worker's or a command's output goes. Regression
+    (newcomer audit): it was also a RuntimeWarning, which Django logs too (twice shown)."""
     bus = MemoryBus()
     monkeypatch.setattr("sockpuppet.channel.get_bus", lambda: bus)
-    with pytest.warns(RuntimeWarning, match="no browser can receive it") as warned:
-        assert Channel("room").text_content("#x", "lost").broadcast() == 1
-    # It names the fix.
-    assert "Set SOCKPUPPET['BUS'] to a Redis URL" in str(warned[0].message)
+    assert Channel("room").text_content("#x", "lost").broadcast() == 1
+    assert Channel("room").text_content("#x", "lost again").broadcast() == 2
+    [record] = [r for r in caplog.records if "no browser can receive it" in r.getMessage()]
+    assert (record.name, record.levelname) == ("sockpuppet.bus", "WARNING")
+    assert "Set SOCKPUPPET['BUS'] to a Redis URL" in record.getMessage()  # it names the fix
+    assert not recwarn.list
 
 
 def test_for_session_loads_the_session_in_a_fresh_process():
