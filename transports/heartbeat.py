@@ -12,10 +12,10 @@ bytes, and a process holds thousands of idle streams.
 from __future__ import annotations
 
 import asyncio
-import weakref
 
 from sockpuppet.bus import Message, Subscription
 from sockpuppet.conf import settings
+from transports.loops import PerLoop
 
 BEAT: Message = {"type": "heartbeat"}
 # Ticks a stream waits through before its heartbeat: the first may come at once.
@@ -57,17 +57,7 @@ class Pacemaker:
             self._schedule()
 
 
-_pacemakers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pacemaker] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def pacemaker() -> Pacemaker:
-    loop = asyncio.get_running_loop()
-    found = _pacemakers.get(loop)
-    if found is None:
-        found = _pacemakers[loop] = Pacemaker()
-    return found
+pacemaker = PerLoop(Pacemaker)  # the running event loop's
 
 
 async def next_message(subscription: Subscription) -> Message:

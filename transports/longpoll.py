@@ -33,6 +33,7 @@ from transports.common import (
     refusal,
     unavailable,
 )
+from transports.draining import drain
 
 # Most messages answered by one poll; the rest wait for the next one.
 BATCH = 500
@@ -99,11 +100,12 @@ _GONE: Message = {}
 
 
 async def _wait(subscription: Subscription, hold: float, receive: Any) -> Message | None:
-    """The next message within ``hold`` seconds (None if none came), or ``_GONE`` when
-    the client disconnects first: a watcher task cancels this one then."""
+    """The next message within ``hold`` seconds (None if none came, or if uvicorn began
+    to shut down: ``transports/draining.py``), or ``_GONE`` when the client disconnects
+    first: a watcher task cancels this one then."""
     waiting = asyncio.current_task()
     assert waiting is not None
-    gone = False
+    gone = exiting = False
 
     async def watch() -> None:
         nonlocal gone
@@ -112,18 +114,26 @@ async def _wait(subscription: Subscription, hold: float, receive: Any) -> Messag
         gone = True
         waiting.cancel()
 
+    def release() -> None:
+        nonlocal exiting
+        exiting = True
+        waiting.cancel()
+
     watcher = asyncio.ensure_future(watch())
+    held = drain()
+    held.hold(release)
     try:
         async with asyncio.timeout(hold):
             return await subscription.get()
     except TimeoutError:
         return None
     except asyncio.CancelledError:
-        if not gone:
-            raise  # cancelled from outside (the server shuts down)
+        if not (gone or exiting):
+            raise  # cancelled from outside
         waiting.uncancel()
-        return _GONE
+        return _GONE if gone else None
     finally:
+        held.let_go(release)
         watcher.cancel()
 
 
