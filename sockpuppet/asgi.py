@@ -72,7 +72,7 @@ class SockpuppetApplication:
         self.endpoints = {
             ("http", "negotiate"): ViewHandler("sockpuppet.views.negotiate"),
             ("http", "cookies"): BareViewHandler("sockpuppet.cookies.set_cookies"),
-            **_transports().endpoints(list(settings.TRANSPORTS)),
+            **transports_package().endpoints(list(settings.TRANSPORTS)),
         }
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -123,7 +123,7 @@ async def _not_found(scope: Scope, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _transports() -> Any:
+def transports_package() -> Any:
     """Sockpuppet's top-level ``transports`` package, or a clear error when a module of
     the project by that name comes first on ``sys.path`` and hides it."""
     if callable(getattr(transports, "endpoints", None)) and hasattr(transports, "TRANSPORTS"):

@@ -346,6 +346,21 @@ def _masked(url: str) -> str:
 
 
 @register()
+def check_transports_package(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """A module of the project named ``transports`` hides Sockpuppet's top-level package
+    (uvicorn would refuse to load the application)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from sockpuppet.asgi import transports_package
+
+    try:
+        transports_package()
+    except ImproperlyConfigured as exc:
+        return [Error(str(exc), id="sockpuppet.E009")]
+    return []
+
+
+@register()
 def check_asgi(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """The project's ASGI module should serve Sockpuppet's endpoints."""
     import importlib.util

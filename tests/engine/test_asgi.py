@@ -16,24 +16,38 @@ from sockpuppet.cookies import sign
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_project_module_named_transports_is_named_in_a_clear_error(tmp_path):
-    """Sockpuppet installs a top-level ``transports`` package; a project's own module of
-    that name, first on ``sys.path``, would hide it."""
-    (tmp_path / "transports.py").write_text("# the project's own\n")
-    loading = "from sockpuppet.asgi import get_asgi_application; get_asgi_application()"
+def beside_a_transports_module(folder: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """``python *arguments`` run in ``folder``, which holds a project's own ``transports.py``."""
+    (folder / "transports.py").write_text("# the project's own\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "tests.settings"}
-    finished = subprocess.run(
-        [sys.executable, "-c", loading],
-        cwd=tmp_path,
+    return subprocess.run(
+        [sys.executable, *arguments],
+        cwd=folder,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_a_project_module_named_transports_is_named_in_a_clear_error(tmp_path):
+    """Sockpuppet installs a top-level ``transports`` package; a project's own module of
+    that name, first on ``sys.path``, would hide it."""
+    loading = "from sockpuppet.asgi import get_asgi_application; get_asgi_application()"
+    finished = beside_a_transports_module(tmp_path, "-c", loading)
     assert finished.returncode != 0
     last = finished.stderr.strip().splitlines()[-1]
     assert last.startswith("django.core.exceptions.ImproperlyConfigured: The module 'transports'")
     assert str(tmp_path / "transports.py") in last and "Rename yours." in last
+
+
+def test_a_project_module_named_transports_fails_the_system_checks(tmp_path):
+    """Regression (newcomer audit). Bug: ``manage.py check`` said "no issues", and only
+    the ASGI server refused to start."""
+    finished = beside_a_transports_module(tmp_path, "-m", "django", "check")
+    assert finished.returncode != 0
+    assert "(sockpuppet.E009) The module 'transports' imported from" in finished.stderr
+    assert str(tmp_path / "transports.py") in finished.stderr
 
 
 def post(path: str, cookies: dict[str, str] | None = None, **request: Any) -> httpx.Response:
