@@ -10,6 +10,7 @@ static or class methods, or attributes.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib
 import inspect
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import module_has_submodule
 
@@ -71,8 +73,8 @@ def resolve(target: str) -> tuple[type[Reflex], str]:
                 f"'{class_name}Reflex#{method_name}'."
             )
         raise TargetError(
-            f"No reflex class named {class_name!r}. Reflexes live in an installed app's "
-            "reflexes.py or reflexes/ package and subclass sockpuppet.Reflex."
+            f"No reflex class named {class_name!r}.{_near(class_name)} Reflexes live in an "
+            "installed app's reflexes.py or reflexes/ package and subclass sockpuppet.Reflex."
         )
     if method_name.startswith("_") or not method_name.isidentifier():
         raise TargetError(
@@ -119,6 +121,15 @@ def _find(name: str) -> type[Reflex] | None:
             "Reflex class names must be unique; rename one."
         )
     return late[0] if late else None
+
+
+def _near(name: str) -> str:
+    """With DEBUG on, the registered name a typo was likely meant to be (the names of a
+    project's reflexes are not for every visitor)."""
+    if not settings.DEBUG:
+        return ""
+    close = difflib.get_close_matches(name, registry(), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def _defining_class(cls: type[Reflex], name: str) -> type | None:

@@ -50,6 +50,16 @@ def test_refuses_everything_that_is_not_a_public_action(target, complaint):
         registry.resolve(target)
 
 
+def test_a_typo_in_a_class_name_is_named_with_debug_on(settings):
+    settings.DEBUG = True
+    with pytest.raises(TargetError, match=r"'CounterReflx'\. Did you mean 'CounterReflex'\?"):
+        registry.resolve("CounterReflx#increment")
+    settings.DEBUG = False
+    with pytest.raises(TargetError) as refused:
+        registry.resolve("CounterReflx#increment")
+    assert "Did you mean" not in str(refused.value)
+
+
 def test_duplicate_class_names_are_a_startup_error():
     saved = registry.registry()
     # Held until discover() ran: a class is cyclic garbage, so without a reference a
