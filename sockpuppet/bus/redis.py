@@ -68,6 +68,27 @@ return epoch
 """
 EPOCH_KEY = "sockpuppet:epoch"
 
+# KEYS: the claim. ARGV: TTL in ms, deadline in Redis's clock (ms; 0: none). A claim Redis
+# runs after its deadline is refused (-1): by then the bus stopped waiting for the answer
+# (a Redis paused, or a network that held the command, runs it when it wakes), and a
+# claim nobody knew was made would refuse the reflex's every retry without running it.
+CLAIM = """
+if tonumber(ARGV[2]) > 0 then
+  local now = redis.call('TIME')
+  if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[2]) then
+    return -1
+  end
+end
+if redis.call('SET', KEYS[1], 1, 'NX', 'PX', ARGV[1]) then return 1 end
+return 0
+"""
+CLAIM_SHA = hashlib.sha1(CLAIM.encode()).hexdigest()
+# Seconds, of the wait for an answer, a claim may take to reach Redis and run: the rest
+# is margin for the error of the clock offset and the answer's way back.
+CLAIM_MARGIN = 1.0
+# Seconds a measure of Redis's clock against this process's is used.
+CLOCK_CHECK_EVERY = 60.0
+
 # Connections per process and event loop, and how long a command waits for a free one.
 POOL_SIZE = 200
 POOL_WAIT = 10.0
@@ -136,6 +157,9 @@ class RedisBus(Bus):
         # resuming from there needs no read); forgotten whenever the connection drops.
         self._heard: dict[str, int] = {}
         self._connection = 0  # counts pub/sub connections: a read spanning two tells nothing
+        # When Redis's clock was last compared with this process's (monotonic), and how far
+        # ahead it was (seconds).
+        self._clock: tuple[float, float] = (-CLOCK_CHECK_EVERY, 0.0)
 
     # Publishing and reading: the connection pool of the running loop.
 
@@ -184,8 +208,31 @@ class RedisBus(Bus):
 
     async def claim(self, key: str, ttl: float) -> bool:
         client = await self._client()
-        claimed = client.set(f"sockpuppet:claim:{key}", 1, nx=True, px=int(ttl * 1000))
-        return bool(await self._call(claimed))
+        deadline = 0
+        waits = client.connection_pool.connection_kwargs.get("socket_timeout")
+        if waits:  # redis-py gives up on the answer then: the claim must not run later
+            offset = await self._clock_offset(client)
+            deadline = int((time.time() + offset + max(waits - CLAIM_MARGIN, 0.1)) * 1000)
+        keys_and_args = (f"sockpuppet:claim:{key}", int(ttl * 1000), deadline)
+        try:
+            claimed = await self._call(client.evalsha(CLAIM_SHA, 1, *keys_and_args))
+        except errors.NoScriptError:
+            claimed = await self._call(client.eval(CLAIM, 1, *keys_and_args))
+        if claimed == -1:
+            self._unreachable(TimeoutError("the claim reached Redis after its deadline"))
+        return bool(claimed == 1)
+
+    async def _clock_offset(self, client: Redis) -> float:
+        """Seconds Redis's clock is ahead of this process's, measured once a minute (to
+        within half a round trip)."""
+        measured_at, offset = self._clock
+        if time.monotonic() - measured_at < CLOCK_CHECK_EVERY:
+            return offset
+        before = time.time()
+        seconds, microseconds = await self._call(client.time())
+        offset = seconds + microseconds / 1e6 - (before + time.time()) / 2
+        self._clock = (time.monotonic(), offset)
+        return offset
 
     async def epoch(self) -> int:
         if self._epoch is None or not self._epoch_current:

@@ -254,6 +254,31 @@ async def test_a_redis_that_stops_answering_is_a_clear_error_not_a_hang(tmp_path
         server.stop()
 
 
+async def test_a_claim_that_runs_after_the_bus_gave_up_on_it_does_not_hold(tmp_path, monkeypatch):
+    """Regression (operations audit). Bug: a reflex's claim sent to a paused Redis timed
+    out (``BusUnavailable``: the reflex did not run, the client would send it again) but
+    ran when Redis woke: the id stayed claimed, and every retry was dropped unanswered."""
+    monkeypatch.setattr("sockpuppet.bus.redis.SOCKET_TIMEOUT", 2.0)  # a shorter pause
+    server = RedisServer(tmp_path).start()
+    bus = RedisBus(server.url)
+    try:
+        assert await bus.claim("warm", 60)  # connected, clocks compared
+        os.kill(server.process.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(BusUnavailable, match="unreachable"):
+                await bus.claim("r1", 60)
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+        with server.client() as client:
+            client.ping()  # Redis ran what it had received before this
+            assert client.exists("sockpuppet:claim:r1") == 0
+        assert await bus.claim("r1", 60) is True  # the retry runs
+        assert await bus.claim("r1", 60) is False
+    finally:
+        await bus.close()
+        server.stop()
+
+
 async def test_a_full_redis_is_a_clear_error_logged_once(redis_bus, clean_redis, caplog):
     """Regression. Bug: with Redis at ``maxmemory`` (``noeviction``) publishes raised
     redis-py's OutOfMemoryError, not ``BusUnavailable``: a WebSocket's reflexes vanished
