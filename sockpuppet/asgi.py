@@ -143,9 +143,11 @@ def get_asgi_application(*, serve_static: bool | None = None) -> SockpuppetAppli
     finders, as ``runserver`` does; in production let the web server or WhiteNoise do it.
     """
     django.setup(set_prefix=False)
-    from sockpuppet.checks import check_memory_bus
+    from sockpuppet.checks import check_bus
 
-    for warning in check_memory_bus():  # no system checks run in a server's workers
+    # No system checks run in a server's workers: a memory bus in several of them, or a
+    # Redis that does not answer, is told in the log as each one starts.
+    for warning in check_bus():
         logger.warning("%s (%s) %s", warning.msg, warning.id, warning.hint)
     django_app: Any = ASGIHandler()
     if serve_static is None:

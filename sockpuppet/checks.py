@@ -172,8 +172,7 @@ def check_reflex_modules(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
 
 
 def check_memory_bus() -> list[CheckMessage]:
-    """The memory bus serves one process only. Also run as the ASGI app starts (a server's
-    processes run no system checks), so that ``uvicorn --workers 4`` warns in its log."""
+    """The memory bus serves one process only."""
     workers = _declared_workers()
     if settings.BUS != "memory" or workers <= 1:
         return []
@@ -189,7 +188,9 @@ def check_memory_bus() -> list[CheckMessage]:
 
 @register()
 def check_bus(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """The memory bus serves one process only; a Redis bus must answer."""
+    """The memory bus serves one process only; a Redis bus must answer. Also run as the
+    ASGI app starts (a server's processes run no system checks), so that ``uvicorn
+    --workers 4`` on the memory bus, or a Redis down, is told in the server's log."""
     bus = settings.BUS
     if bus == "memory":
         return check_memory_bus()

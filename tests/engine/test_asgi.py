@@ -50,6 +50,18 @@ def test_a_project_module_named_transports_fails_the_system_checks(tmp_path):
     assert str(tmp_path / "transports.py") in finished.stderr
 
 
+def test_a_redis_bus_that_does_not_answer_is_logged_as_the_application_starts(settings, caplog):
+    """Regression (operations audit). Bug: a server started against a Redis that was down
+    logged nothing and served pages: only ``manage.py check`` said so (W003)."""
+    from sockpuppet.asgi import get_asgi_application
+    from tests.support.processes import free_port
+
+    settings.SOCKPUPPET = {"BUS": f"redis://127.0.0.1:{free_port()}/0"}
+    get_asgi_application()
+    [record] = [r for r in caplog.records if "sockpuppet.W003" in r.getMessage()]
+    assert record.levelname == "WARNING" and "does not answer" in record.getMessage()
+
+
 def post(path: str, cookies: dict[str, str] | None = None, **request: Any) -> httpx.Response:
     """A request to a fresh ``get_asgi_application()`` (made under the test's settings)."""
     from sockpuppet.asgi import get_asgi_application
