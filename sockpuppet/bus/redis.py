@@ -160,6 +160,9 @@ class RedisBus(Bus):
         # When Redis's clock was last compared with this process's (monotonic), and how far
         # ahead it was (seconds).
         self._clock: tuple[float, float] = (-CLOCK_CHECK_EVERY, 0.0)
+        # Failed pub/sub connections since the last that worked: one outage is one warning
+        # however often readers start and stop meanwhile (followers giving up, coming back).
+        self._failures = 0
 
     # Publishing and reading: the connection pool of the running loop.
 
@@ -383,7 +386,6 @@ class RedisBus(Bus):
     async def _read_announcements(self) -> None:
         """The reader task: connect, subscribe every followed stream, deliver; on a lost
         connection, back off and start again; give up once nothing is followed."""
-        failures = 0
         # No retries inside redis-py: a lost connection surfaces here, where resubscribing
         # is followed by recovering what was missed.
         listener = Redis.from_url(
@@ -400,13 +402,13 @@ class RedisBus(Bus):
                     self._pubsub = pubsub  # from here on, _listen subscribes by itself
                     if self._followed:
                         await pubsub.subscribe(*map(channel, self._followed))
-                    if failures:
+                    if self._failures:
                         logger.info("Redis bus: reconnected to %s", self._where)
                         await self._check_epoch()  # before the resubscriptions' _missed
-                    failures = 0
+                    self._failures = 0
                     await self._deliver(pubsub)
                 except (*UNREACHABLE, BusUnavailable) as exc:
-                    self._disconnected(exc, failures)
+                    self._disconnected(exc)
                 finally:
                     self._pubsub = None
                     self._epoch_current = False
@@ -414,8 +416,10 @@ class RedisBus(Bus):
                     self._heard.clear()
                     self._connection += 1
                     await pubsub.aclose()
-                await asyncio.sleep(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)])
-                failures += 1
+                await asyncio.sleep(
+                    RECONNECT_DELAYS[min(self._failures, len(RECONNECT_DELAYS) - 1)]
+                )
+                self._failures += 1
                 if not self._followed:  # every follower gave up while Redis was away
                     self._reader = None  # the next _listen starts a new reader
                     return
@@ -465,8 +469,8 @@ class RedisBus(Bus):
         # A resubscription: what was announced while the connection was down is in history.
         await self._missed(stream)
 
-    def _disconnected(self, exc: BaseException, failures: int) -> None:
-        log = logger.warning if failures == 0 else logger.debug
+    def _disconnected(self, exc: BaseException) -> None:
+        log = logger.warning if self._failures == 0 else logger.debug
         log("Redis bus: no pub/sub connection to %s (%s); retrying", self._where, exc)
         error = BusUnavailable(f"Redis at {self._where} is unreachable: {exc}")
         for stream, confirmed in list(self._confirming.items()):

@@ -279,6 +279,29 @@ async def test_a_claim_that_runs_after_the_bus_gave_up_on_it_does_not_hold(tmp_p
         server.stop()
 
 
+async def test_one_outage_is_one_warning_however_often_followers_come_back(tmp_path, caplog):
+    """Regression (operations audit). Bug: each reader the bus started counted failures
+    from 0, and one starts whenever a stream is followed after every follower gave up (a
+    connection following a named stream): one Redis restart logged "no pub/sub
+    connection" seven times."""
+    server = RedisServer(tmp_path).start()
+    bus = RedisBus(server.url)
+    try:
+        connection = await bus.subscribe([])  # it follows streams as the page asks
+        subscription = await bus.subscribe(["a"])
+        server.stop()
+        await subscription.close()
+        async with asyncio.timeout(20):  # the stream lingers, then the reader gives up
+            while bus._reader is not None:
+                await asyncio.sleep(0.05)  # the reader's own backoff: no event to await
+        for _ in range(2):
+            with pytest.raises(BusUnavailable):
+                await connection.add_streams(["n.room"])
+    finally:
+        await bus.close()
+    assert caplog.text.count("no pub/sub connection") == 1
+
+
 async def test_a_full_redis_is_a_clear_error_logged_once(redis_bus, clean_redis, caplog):
     """Regression. Bug: with Redis at ``maxmemory`` (``noeviction``) publishes raised
     redis-py's OutOfMemoryError, not ``BusUnavailable``: a WebSocket's reflexes vanished
