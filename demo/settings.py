@@ -76,8 +76,9 @@ DATABASES = {
         # Sessions are written on every reflex, by several threads and processes. WAL lets
         # readers go on while one writes and, with synchronous=NORMAL, commits without an
         # fsync each; IMMEDIATE takes the write lock up front (no deadlock to retry).
-        # Reflexes run on a fixed pool of threads, so their connections are kept and reused
-        # (a SQLite connection is a file handle; a page request's goes with its thread).
+        # Reflexes run on a fixed pool of threads, so their connections are kept and reused;
+        # a page request's thread is its own, and its connection (a SQLite file handle) is
+        # closed as it ends (demo/asgi.py).
         "CONN_MAX_AGE": 600,
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
