@@ -111,4 +111,6 @@ def test_page_requests_leave_no_database_connection_open(server: DemoServer) -> 
     before = database_files()
     for _ in range(60):
         asyncio.run(visit())
-    assert database_files() <= before + 2
+    # Not one per visitor (two files each: the database and its WAL); a fixed pool's
+    # threads may each keep one connection (three files with the shared memory index).
+    assert database_files() - before < 30
