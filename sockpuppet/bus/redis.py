@@ -211,6 +211,16 @@ class RedisBus(Bus):
 
     async def claim(self, key: str, ttl: float) -> bool:
         client = await self._client()
+        claimed = await self._claim(client, key, ttl)
+        if claimed == -1:  # late, or a clock stepped since they were compared: compare again
+            self._clock = (-CLOCK_CHECK_EVERY, 0.0)
+            claimed = await self._claim(client, key, ttl)  # -1 set nothing: safe to retry
+        if claimed == -1:
+            self._unreachable(TimeoutError("the claim reached Redis after its deadline"))
+        return bool(claimed == 1)
+
+    async def _claim(self, client: Redis, key: str, ttl: float) -> int:
+        """1 claimed, 0 claimed before, -1 too late (nothing set)."""
         deadline = 0
         waits = client.connection_pool.connection_kwargs.get("socket_timeout")
         if waits:  # redis-py gives up on the answer then: the claim must not run later
@@ -218,12 +228,9 @@ class RedisBus(Bus):
             deadline = int((time.time() + offset + max(waits - CLAIM_MARGIN, 0.1)) * 1000)
         keys_and_args = (f"sockpuppet:claim:{key}", int(ttl * 1000), deadline)
         try:
-            claimed = await self._call(client.evalsha(CLAIM_SHA, 1, *keys_and_args))
+            return int(await self._call(client.evalsha(CLAIM_SHA, 1, *keys_and_args)))
         except errors.NoScriptError:
-            claimed = await self._call(client.eval(CLAIM, 1, *keys_and_args))
-        if claimed == -1:
-            self._unreachable(TimeoutError("the claim reached Redis after its deadline"))
-        return bool(claimed == 1)
+            return int(await self._call(client.eval(CLAIM, 1, *keys_and_args)))
 
     async def _clock_offset(self, client: Redis) -> float:
         """Seconds Redis's clock is ahead of this process's, measured once a minute (to
