@@ -196,7 +196,14 @@ class Dispatcher:
         # Remembered as long as answers are (HISTORY_TTL, 5 minutes by default): a retry
         # later than that could not find its answer, and the client stops retrying a
         # reflex after its queue and reply timeouts (a minute).
-        return await self.bus.claim(self._claim_key(message), float(settings.HISTORY_TTL))
+        if await self.bus.claim(self._claim_key(message), float(settings.HISTORY_TTL)):
+            return True
+        logger.debug(
+            "reflex %s %s sent again: it ran already (its answer is on the connection's stream)",
+            message["target"],
+            message["id"],
+        )
+        return False
 
     def _claim_key(self, message: ReflexMessage) -> str:
         return f"reflex:{self.connection.id}:{message['id']}"

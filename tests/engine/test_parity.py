@@ -303,6 +303,25 @@ async def test_each_reflex_is_logged_with_target_duration_morph_and_transport(ca
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_a_reflex_sent_again_runs_once_and_the_log_says_why(caplog):
+    bus = create_bus("memory")
+    connection = Connection(
+        id=uuid.uuid4().hex, transport="sse", headers=[(b"host", b"testserver")]
+    )
+    reflex = _reflex("EngineParityReflex#annotate")
+    with caplog.at_level(logging.DEBUG, logger="sockpuppet"):
+        for _ in range(2):  # as a client sends it again after a lost connection
+            await Dispatcher(connection, bus).run(json.dumps([reflex]))
+    await bus.close()
+    lines = [r.getMessage() for r in caplog.records]
+    [_ran_once] = [
+        line for line in lines if line.startswith("reflex EngineParityReflex#annotate -> ")
+    ]
+    [again] = [line for line in lines if "sent again" in line]
+    assert again.startswith(f"reflex EngineParityReflex#annotate {reflex['id']} sent again")
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_a_reflex_id_is_remembered_as_long_as_answers_are(settings):
     """Long enough for every retry (the client's last is a minute after the first send),
     and not longer: one claim per reflex run, so Redis holds rate x HISTORY_TTL of them."""
