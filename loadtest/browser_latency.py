@@ -37,7 +37,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from loadtest.processes import demo_server, uvicorn
+from loadtest.processes import demo_process, uvicorn_process
 from tests.support.redis import RedisServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -227,15 +227,19 @@ def summary(name: str, values: list[float]) -> str:
 
 
 @contextlib.contextmanager
-def pages(transport: str, bus: str = "memory") -> Iterator[tuple[str, Page, Page, Page]]:
+def pages(
+    transport: str, bus: str = "memory", pids: dict[str, int] | None = None
+) -> Iterator[tuple[str, Page, Page, Page]]:
     """The echo app and the demo served, and three Chromium pages on ``transport``: the
     echo app's, the demo counter's and the playground's; yields the echo app's URL and
-    the pages."""
+    the pages. ``pids``, when given, gets the servers' process ids (``echo``, ``demo``)."""
     with (
-        uvicorn("loadtest.echo_app:app") as echo_url,
-        demo_server(transport, bus) as demo_url,
+        uvicorn_process("loadtest.echo_app:app") as (echo_url, echo_pid),
+        demo_process(transport, bus) as (demo_url, demo_pid),
         sync_playwright() as pw,
     ):
+        if pids is not None:
+            pids.update(echo=echo_pid, demo=demo_pid)
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         bare = browser.new_page()
         bare.goto(echo_url + "/")
@@ -277,17 +281,12 @@ def measure(
 def report(
     results: dict[str, dict[str, list[float]]], command: str, gap: float = 0, bus: str = "memory"
 ) -> str:
-    chromium = subprocess.run(
-        [CHROMIUM, "--version"], capture_output=True, text=True
-    ).stdout.strip()
-    cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     lines = [
         f"# Browser latency, {datetime.date.today().isoformat()}",
         "",
         f"Command: `{command}`",
         "",
-        f"Machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, {chromium}; "
-        f"uvicorn, one process, {bus} bus, DEBUG off, the demo's sessions: {_sessions(bus)}. "
+        f"Machine: {machine()}; uvicorn, one process, {bus} bus, DEBUG off, the demo's sessions: {_sessions(bus)}. "
         f"Code at `{_commit()}`.",
         "",
         "Milliseconds from `performance.now()` inside Chromium. Baseline: the same round trip on the "
@@ -325,6 +324,15 @@ def report(
             f"| {percentile(runs['reflex'], 50) - floor:+.2f} ms |"
         )
     return "\n".join([*lines, ""])
+
+
+def machine() -> str:
+    """The machine a browser benchmark ran on, as its record says it."""
+    chromium = subprocess.run(
+        [CHROMIUM, "--version"], capture_output=True, text=True
+    ).stdout.strip()
+    cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    return f"{platform.machine()}, {cores} cores, Python {platform.python_version()}, {chromium}"
 
 
 def _sessions(bus: str) -> str:

@@ -39,3 +39,25 @@ def children(pid: int) -> list[int]:
         except OSError:
             continue  # the thread ended meanwhile
     return found
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds each thread of ``pid`` has used so far, by thread id (``schedstat``:
+    nanoseconds, where ``stat`` counts whole clock ticks)."""
+    used = {}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            used[int(task.name)] = int((task / "schedstat").read_text().split()[0]) / 1e9
+        except OSError:
+            continue  # the thread ended meanwhile
+    return used
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``: its children, theirs, and so on."""
+    found, todo = [], children(pid)
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo += children(child)
+    return found

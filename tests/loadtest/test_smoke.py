@@ -37,6 +37,26 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def table(module: str, *args: str) -> tuple[subprocess.CompletedProcess[str], list[list[str]]]:
+    """Run a benchmark module briefly; its output and the cells of its table's rows for
+    the transports it ran (``--transports``)."""
+    finished = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    transports = tuple(f"| {t} |" for t in args[args.index("--transports") + 1].split(","))
+    rows = [
+        line.strip("| ").split(" | ")
+        for line in finished.stdout.splitlines()
+        if line.startswith(transports)
+    ]
+    return finished, rows
+
+
 def rows(out: Path) -> list[dict[str, str]]:
     with (out / "locust_stats.csv").open() as f:
         return [row for row in csv.DictReader(f) if row["Name"] != "Aggregated"]
@@ -213,17 +233,9 @@ def test_the_steps_benchmark_splits_the_long_poll_round_trips() -> None:
     """``loadtest.steps`` times each step of a long-poll round trip from Chromium's
     Resource Timing and the page's side of the poll, for the baseline, the Ping and the
     counter, in the order they happen."""
-    command = [
-        *(sys.executable, "-m", "loadtest.steps"),
-        *("--transports", "longpoll", "--clicks", "2", "--gap", "5"),
-    ]
-    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=110)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    rows = [
-        line.strip("| ").split(" | ")
-        for line in finished.stdout.splitlines()
-        if line.startswith("| longpoll")
-    ]
+    finished, rows = table(
+        "loadtest.steps", "--transports", "longpoll", "--clicks", "2", "--gap", "5"
+    )
     assert [row[1] for row in rows] == ["bare ASGI baseline", "ping", "counter click -> DOM"]
     for row in rows:
         issued, sent, _posted, _polled, read, at_page, ended, done = row[3:11]
@@ -257,3 +269,24 @@ def test_the_after_idle_benchmark_times_each_call_after_each_pause() -> None:
         )
         for pause in ("0", "3", "50")
     }, finished.stdout
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(120)
+def test_the_cpu_benchmark_gives_each_party_its_share_of_every_round_trip() -> None:
+    """``loadtest.cpu_per_click`` charges each side's round trips with the CPU the server's
+    loop, its other threads and Chromium used: a reflex runs in a thread of its own, the
+    bare echo in none, and every round trip costs the browser something."""
+    finished, rows = table(
+        "loadtest.cpu_per_click",
+        *("--transports", "websocket,longpoll", "--clicks", "6", "--rounds", "2"),
+    )
+    assert [(row[0], row[1], row[2]) for row in rows] == [
+        (transport, side, "6")
+        for transport in ("websocket", "longpoll")
+        for side in ("bare ASGI baseline", "ping (no state, no morph)", "reflex click -> DOM")
+    ], finished.stdout
+    for _transport, side, _samples, p50, loop, threads, browser in rows:
+        assert float(p50) > 0 and float(loop) > 0 and float(browser) > 0, finished.stdout
+        if side == "reflex click -> DOM":
+            assert float(threads) > 0, finished.stdout  # the reflex ran in a thread
