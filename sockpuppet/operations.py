@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponseRedirect
+
 # Each operation name -> the names of its positional arguments after the selector.
 OPERATIONS: dict[str, tuple[str, ...]] = {
     "morph": ("html",),
@@ -52,6 +54,8 @@ def build(op: str, selector: str | None, *args: Any, **options: Any) -> dict[str
         raise TypeError(
             f"{op}() takes the selector and at most {len(names)} values ({', '.join(names)})"
         )
+    if op == "redirect_to" and args:
+        args = (redirect_url(args[0]), *args[1:])
     operation: dict[str, Any] = {"op": op, "selector": selector}
     operation.update(zip(names, args, strict=False))
     operation.update({_camel(k): v for k, v in options.items()})
@@ -61,3 +65,10 @@ def build(op: str, selector: str | None, *args: Any, **options: Any) -> dict[str
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+def redirect_url(url: Any) -> str:
+    """``url`` if Django's ``redirect()`` would send a browser there; else raises
+    ``DisallowedRedirect`` as it does (a ``javascript:`` or ``data:`` URL taken from a
+    ``?next=`` parameter would otherwise run in the page)."""
+    return str(HttpResponseRedirect(str(url)).url)

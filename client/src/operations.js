@@ -52,9 +52,19 @@ export const PAGE_OPERATIONS = {
   },
   push_state: (op, window) => window.history.pushState(op.state ?? {}, op.title ?? "", op.url),
   replace_state: (op, window) => window.history.replaceState(op.state ?? {}, op.title ?? "", op.url),
-  redirect_to: (op, window) => window.location.assign(op.url),
+  redirect_to: (op, window) => window.location.assign(navigable(op.url, window)),
   reload: (op, window) => window.location.reload(),
   set_title: (op, window) => (window.document.title = op.title ?? ""),
+}
+
+/** `url` resolved against the page, if it is a web page's; a `javascript:` or `data:` URL
+ * (which the server refuses to send too) would run in this page instead. */
+function navigable(url, window) {
+  const resolved = new URL(String(url ?? ""), window.location.href)
+  if (resolved.protocol !== "http:" && resolved.protocol !== "https:") {
+    throw new Error(`refused to go to a ${resolved.protocol} URL`)
+  }
+  return resolved.href
 }
 
 /**

@@ -6,6 +6,7 @@ import { Cursor } from "../src/cursor.js"
 import { defaultEventFor, parseDescriptors } from "../src/descriptors.js"
 import { encodeForm } from "../src/form.js"
 import { callbackNames, SEQUENCES } from "../src/lifecycle.js"
+import { applyOperations } from "../src/operations.js"
 import { splitSelectors, splitStimulateArgs } from "../src/reflex.js"
 import { endpoint } from "../src/transports/websocket.js"
 import { uuid } from "../src/uuid.js"
@@ -169,4 +170,24 @@ test("the CSRF token sent is the live cookie when the page can read it, else the
   hidden.csrfToken = "from-an-answer"
   assert.equal(csrfTokenOf(hidden, "csrftoken=unrelated"), "from-an-answer")
   assert.equal(csrfTokenOf(parseConfig('{"csrfCookieName": "xsrf"}', "xsrf=named"), "xsrf=again"), "again")
+})
+
+test("redirect_to goes to web pages only, never runs a javascript: or data: URL", () => {
+  const assigned = []
+  const location = { href: "https://app.example/page/", assign: (url) => assigned.push(url) }
+  const document = { activeElement: null, defaultView: { location } }
+  const urls = ["/next/?a=1", "javascript:alert(1)", " JavaScript:alert(1)", "java\tscript:alert(1)", "data:text/html,x"]
+  const quiet = console.error
+  console.error = () => {}
+  let problems
+  try {
+    problems = applyOperations(urls.map((url) => ({ op: "redirect_to", selector: null, url })), { document })
+  } finally {
+    console.error = quiet
+  }
+  assert.deepEqual(assigned, ["https://app.example/next/?a=1"])
+  assert.deepEqual(
+    problems.map((problem) => problem.replace(/^redirect_to on "null" failed: /, "")),
+    [1, 2, 3].map(() => "refused to go to a javascript: URL").concat("refused to go to a data: URL"),
+  )
 })

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import DisallowedRedirect
 
 from sockpuppet import streams
 from sockpuppet.bus.memory import MemoryBus
@@ -165,3 +166,9 @@ def test_an_event_can_go_to_every_element_a_selector_matches():
         "detail": {"n": 1},
         "selectAll": True,
     }
+
+
+def test_redirect_to_takes_only_what_django_s_redirect_would():
+    assert Channel("room").redirect_to("/next/").operations[-1]["url"] == "/next/"
+    with pytest.raises(DisallowedRedirect, match="protocol 'javascript'"):
+        Channel("room").redirect_to("javascript:alert(1)")

@@ -4,6 +4,7 @@ from html import unescape
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import DisallowedRedirect
 from django.http import HttpResponse
 from django.test import Client
 
@@ -309,6 +310,23 @@ def test_a_redirecting_page_becomes_a_redirect_operation(tab):
 def test_a_reflex_can_redirect_by_view_name(tab):
     result = tab.reflex("CounterReflex#leave")
     assert result.operations == [{"op": "redirect_to", "selector": None, "url": "/class/"}]
+
+
+def test_a_reflex_redirects_only_where_django_s_redirect_would(tab):
+    """A ``javascript:`` URL taken from a ``?next=`` would run in the page: refused with
+    ``DisallowedRedirect``, as Django's ``redirect()`` refuses it, whatever its spelling."""
+    for url in ("/class/?a=1", "https://elsewhere.example/", "//elsewhere.example/x"):
+        result = tab.reflex("CounterReflex#go_next", form={"next": url})
+        assert result.operations == [{"op": "redirect_to", "selector": None, "url": url}]
+    for url in (
+        "javascript:alert(document.domain)",
+        " JavaScript:alert(document.domain)",
+        "java\tscript:alert(document.cookie)",
+        "data:text/html,<script>alert(document.domain)</script>",
+    ):
+        result = tab.reflex("CounterReflex#go_next", form={"next": url})
+        assert result.type == "error", url
+        assert isinstance(result.exception, DisallowedRedirect), url
 
 
 def test_unknown_targets_are_errors_not_exceptions(tab):

@@ -45,6 +45,10 @@ class CounterReflex(TrackedMixin, BaseCounterReflex):
     def leave(self):
         self.redirect("class-counter")
 
+    def go_next(self):
+        """The usual "continue to ?next=" of a login form."""
+        self.redirect(self.params.get("next", "/"))
+
     def nothing(self):
         self.morph_nothing()
 
