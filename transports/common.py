@@ -4,6 +4,7 @@ against the session, and describe the connection for the dispatcher."""
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections import Counter
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -101,12 +102,13 @@ async def authenticate(scope: Scope, token: str, transport: str) -> Connection:
     key = (
         token,
         cookies.get(django_settings.SESSION_COOKIE_NAME, ""),
-        query(scope).get("streams", ""),
+        hashlib.sha256(query(scope).get("streams", "").encode()).digest(),
     )
     found = verified_tokens.get(key)
     if found is None:
         found = await _verify(scope, token)
-        verified_tokens.put(key, found)
+        if not found.notices:  # a refused stream: the client drops it from its next request
+            verified_tokens.put(key, found)
     return Connection(
         extra_streams=list(found.extra_streams),
         notices=[dict(notice) for notice in found.notices],
@@ -132,12 +134,25 @@ def _session_and_streams(scope: Scope) -> tuple[SessionBase, list[str]]:
         close_old_connections()  # as at the end of a request (CONN_MAX_AGE decides)
 
 
+# Named streams a connection follows from its ``streams`` parameter: a page has a few.
+MAX_NAMED_STREAMS = 100
+
+
 async def _verify(scope: Scope, token: str) -> Verified:
     load = sync_to_async(_session_and_streams, thread_sensitive=False)
     session, followed = await load(scope)
     connection_id = tokens.verify(token, session)
     named, notices = [], []
-    for token in filter(None, query(scope).get("streams", "").split(",")):
+    given = list(filter(None, query(scope).get("streams", "").split(",")))
+    if len(given) > MAX_NAMED_STREAMS:
+        notices.append(
+            {
+                "type": "error",
+                "message": f"Too many streams named ({len(given)}): only the first "
+                f"{MAX_NAMED_STREAMS} are followed.",
+            }
+        )
+    for token in given[:MAX_NAMED_STREAMS]:
         try:
             named.append(streams.verify(token))
         except streams.StreamError as exc:
