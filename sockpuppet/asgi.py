@@ -20,7 +20,7 @@ import django
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest
 from django.urls import ResolverMatch
@@ -79,10 +79,7 @@ class SockpuppetApplication:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
-        path = scope["path"]
-        root = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
+        path = _under_script_prefix(scope)
         if not path.startswith(self.prefix):
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1000})
@@ -104,6 +101,16 @@ class SockpuppetApplication:
                 await reset_bus()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _under_script_prefix(scope: Scope) -> str:
+    """The scope's path without the prefix a site served under a sub-path has
+    (``FORCE_SCRIPT_NAME``, else the server's ``root_path``), as Django reads it."""
+    path = str(scope["path"])
+    script = get_script_prefix(scope).rstrip("/")
+    if script and (path == script or path.startswith(script + "/")):
+        return path[len(script) :] or "/"
+    return path
 
 
 async def _not_found(scope: Scope, send: Any) -> None:

@@ -18,11 +18,13 @@ from typing import Any
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings as django_settings
 from django.core.exceptions import TooManyFieldsSent
+from django.core.handlers.asgi import get_script_prefix
 from django.core.signals import setting_changed
 from django.db import close_old_connections
 from django.dispatch import receiver
 from django.http import HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
+from django.urls import set_script_prefix
 
 from sockpuppet import csrf, fragments, registry, sessions
 from sockpuppet.conf import settings
@@ -117,6 +119,10 @@ def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
     cls, method_name = registry.resolve(target) if target else (Reflex, None)
     fragments.check_roots(message["selectors"])  # before the reflex changes anything
     request = build_request(connection, message["url"])
+    # As Django's handler does for each request: reverse() and {% url %} in this thread
+    # then include the prefix a site served under a sub-path has (FORCE_SCRIPT_NAME or
+    # the server's root_path), as on the page.
+    set_script_prefix(get_script_prefix(request.scope))
     params = _params(message)
     outcome: dict[str, Any] = {}
 

@@ -60,7 +60,7 @@ SESSION_ENGINE = os.environ.get("TESTS_SESSION_ENGINE", "django.contrib.sessions
 CSRF_COOKIE_HTTPONLY = os.environ.get("TESTS_CSRF", "cookie") == "httponly"
 CSRF_USE_SESSIONS = os.environ.get("TESTS_CSRF", "cookie") == "session"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
-STATIC_URL = "/static/"
+STATIC_URL = "static/"  # relative: under the script prefix of a site under a sub-path
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SOCKPUPPET = {

@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.middleware.csrf import get_token
 from django.templatetags.static import static
+from django.urls import get_script_prefix
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -41,7 +42,8 @@ def sockpuppet_scripts(
     else:
         token = str(context.get("csrf_token", ""))
     config: dict[str, Any] = {
-        "url": settings.URL_PREFIX,
+        # Under the script prefix a site served under a sub-path has, as {% url %} is.
+        "url": get_script_prefix().rstrip("/") + settings.URL_PREFIX,
         "csrfToken": token,
         "csrfCookieName": csrf.readable_cookie_name(),
         "transports": list(settings.TRANSPORTS),

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.browser import start_on
 from tests.testapp.middleware import POLICY
 from tests.transports.conftest import Deployment, serve_app
 
@@ -34,10 +35,7 @@ def test_reflexes_work_under_a_strict_content_security_policy(
 ) -> None:
     response = page.goto(app.url + "/")
     assert response is not None and response.headers["content-security-policy"] == POLICY
-    page.evaluate("(transport) => Sockpuppet.start({ transports: [transport] })", transport)
-    page.wait_for_function(
-        "(transport) => Sockpuppet.connected && Sockpuppet.transport === transport", arg=transport
-    )
+    start_on(page, transport)
     page.evaluate("() => Sockpuppet.stimulate('CounterReflex#increment')")
     expect(page.locator("#count")).to_have_text("1")
     page.evaluate("() => Sockpuppet.stimulate('CounterReflex#selector')")

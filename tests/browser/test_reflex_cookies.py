@@ -28,7 +28,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.support.browser import PageProblems
+from tests.support.browser import PageProblems, start_on
 from tests.transports.conftest import Deployment, serve_app
 
 pytestmark = pytest.mark.browser
@@ -62,10 +62,7 @@ def slowly(route: Route) -> None:
 
 def open_on(page: Page, url: str, transport: str) -> None:
     page.goto(url)
-    page.evaluate("(transport) => Sockpuppet.start({ transports: [transport] })", transport)
-    page.wait_for_function(
-        "(transport) => Sockpuppet.connected && Sockpuppet.transport === transport", arg=transport
-    )
+    start_on(page, transport)
 
 
 def sign_in_and_out(page: Page) -> None:

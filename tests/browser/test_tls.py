@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import TIMEOUT_MS, PageProblems
+from tests.support.browser import PageProblems, start_on, watched_page
 from tests.support.nginx import Nginx
 from tests.transports.conftest import Deployment
 
@@ -39,13 +39,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def secure_page(browser: Browser) -> Iterator[tuple[Page, PageProblems]]:
-    context = browser.new_context(ignore_https_errors=True)  # the certificate is our own
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    problems = PageProblems()
-    problems.watch(page)
-    yield page, problems
-    context.close()
+    with watched_page(browser, ignore_https_errors=True) as watched:  # our own certificate
+        yield watched
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -54,10 +49,7 @@ def test_reflexes_work_behind_a_proxy_terminating_https(
 ) -> None:
     page, problems = secure_page
     page.goto(site + "/")
-    page.evaluate("(transport) => Sockpuppet.start({ transports: [transport] })", transport)
-    page.wait_for_function(
-        "(transport) => Sockpuppet.connected && Sockpuppet.transport === transport", arg=transport
-    )
+    start_on(page, transport)
 
     page.evaluate("() => Sockpuppet.stimulate('CounterReflex#increment')")
     expect(page.locator("#count")).to_have_text("1")

@@ -104,3 +104,15 @@ def test_pages_open_to_anonymous_visitors_connect_under_login_required_middlewar
     ]
     answer = post("/sockpuppet/negotiate", json={})  # no CSRF token: refused, not redirected
     assert answer.status_code == 403 and "CSRF" in answer.json()["message"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_force_script_name_the_endpoints_are_found_under_the_prefix(settings):
+    """A site under a sub-path whose proxy passes the path whole (``/app/sockpuppet/…``)
+    and names the prefix in ``FORCE_SCRIPT_NAME``: Django reads its pages off the path
+    without it, and the endpoints are found the same way (they were Django's 404)."""
+    settings.FORCE_SCRIPT_NAME = "/app"
+    for path in ("/app/sockpuppet/negotiate", "/sockpuppet/negotiate"):  # passed whole, stripped
+        answer = post(path, json={})
+        assert answer.status_code == 403 and "CSRF" in answer.json()["message"], path
+    assert post("/application/sockpuppet/negotiate", json={}).status_code == 404

@@ -8,10 +8,12 @@ wait on the events themselves instead of sleeping.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from playwright.sync_api import ConsoleMessage, Error, Page
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -87,6 +89,29 @@ class PageProblems:
 
     def clear(self) -> None:
         self.errors.clear()
+
+
+def start_on(page: Page, transport: str) -> None:
+    """Start the page's client on ``transport`` alone and wait until it is proven."""
+    page.evaluate("(transport) => Sockpuppet.start({ transports: [transport] })", transport)
+    page.wait_for_function(
+        "(transport) => Sockpuppet.connected && Sockpuppet.transport === transport", arg=transport
+    )
+
+
+@contextmanager
+def watched_page(browser: Browser, **context_options: Any) -> Iterator[tuple[Page, PageProblems]]:
+    """A page of a context of its own (``context_options``: ``new_context``'s), watched
+    for problems; the context closes on exit."""
+    context = browser.new_context(**context_options)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    problems = PageProblems()
+    problems.watch(page)
+    try:
+        yield page, problems
+    finally:
+        context.close()
 
 
 def wait_connected(page: Page, transport: str | None = None, timeout: float = TIMEOUT_MS) -> str:

@@ -41,18 +41,25 @@ BUFFERING = (
 )
 
 
-def documented_locations() -> str:
-    """The location blocks of docs/deployment.md's recommended configuration."""
+def documented_locations(block: str = "sockpuppet-locations") -> str:
+    """The location blocks of one of docs/deployment.md's configurations (between
+    ``# <block>`` and ``# end <block>``)."""
     text = (ROOT / "docs" / "deployment.md").read_text()
-    match = re.search(r"# sockpuppet-locations\n(.*?)# end sockpuppet-locations", text, re.S)
+    match = re.search(rf"# {block}\n(.*?)# end {block}", text, re.S)
     if match is None:
-        raise AssertionError("docs/deployment.md lost its '# sockpuppet-locations' block")
+        raise AssertionError(f"docs/deployment.md lost its '# {block}' block")
     return match.group(1)
 
 
 class Nginx:
     def __init__(
-        self, folder: Path, upstreams: list[int], mode: str = "passes", *, tls: bool = False
+        self,
+        folder: Path,
+        upstreams: list[int],
+        mode: str = "passes",
+        *,
+        tls: bool = False,
+        locations: str | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
@@ -61,6 +68,7 @@ class Nginx:
         self.mode = mode
         self.tls = tls
         self.upstreams = upstreams
+        self.locations = locations  # in place of the mode's location blocks
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -69,7 +77,9 @@ class Nginx:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def config(self) -> str:
-        if self.mode == "passes":
+        if self.locations is not None:
+            locations = self.locations
+        elif self.mode == "passes":
             locations = documented_locations()
         else:
             locations = PLAIN % (BUFFERING if self.mode == "buffering" else "")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -26,8 +26,9 @@ from tests.support.wire import Tab
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def app_process(folder: Path, env: dict[str, str]) -> Uvicorn:
-    """One ``uvicorn tests.asgi:application`` on a free loopback port, started."""
+def app_process(folder: Path, env: dict[str, str], options: Sequence[str] = ()) -> Uvicorn:
+    """One ``uvicorn tests.asgi:application`` on a free loopback port, started (with more
+    uvicorn ``options``)."""
     full_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -41,6 +42,7 @@ def app_process(folder: Path, env: dict[str, str]) -> Uvicorn:
         env=full_env,
         log_path=folder / f"uvicorn-{port}.log",
         port=port,
+        options=options,
     )
     return server.start()
 
@@ -49,7 +51,12 @@ class Deployment:
     """One or more app processes, behind nginx when more than one."""
 
     def __init__(
-        self, factory: pytest.TempPathFactory, name: str, processes: int = 1, **extra: str
+        self,
+        factory: pytest.TempPathFactory,
+        name: str,
+        processes: int = 1,
+        uvicorn_options: Sequence[str] = (),
+        **extra: str,
     ) -> None:
         self.name = name
         self.folder = factory.mktemp(f"app-{name}")
@@ -63,7 +70,9 @@ class Deployment:
             cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", **self.env},
             check=True, timeout=120,
         )  # fmt: skip
-        self.processes = [app_process(self.folder, self.env) for _ in range(processes)]
+        self.processes = [
+            app_process(self.folder, self.env, uvicorn_options) for _ in range(processes)
+        ]
         self.proxy = Nginx(self.folder / "nginx", self.ports).start() if processes > 1 else None
         self.url = self.proxy.url if self.proxy else self.processes[0].url
 

@@ -2,6 +2,7 @@ import asyncio
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
+from django.urls import reverse
 
 from sockpuppet import Reflex
 from sockpuppet.channel import Channel
@@ -44,6 +45,10 @@ class CounterReflex(TrackedMixin, BaseCounterReflex):
 
     def leave(self):
         self.redirect("class-counter")
+
+    def where(self):
+        """Where ``reverse()`` puts the class-based counter, for the page to show."""
+        self.note = reverse("class-counter")
 
     def go_next(self):
         """The usual "continue to ?next=" of a login form."""
