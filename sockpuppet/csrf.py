@@ -24,6 +24,16 @@ def readable_cookie_name() -> str | None:
     return str(settings.CSRF_COOKIE_NAME)
 
 
+def header_name() -> str:
+    """The header Django's CSRF check reads the token from (``CSRF_HEADER_NAME``, a
+    ``META`` key such as ``HTTP_X_CSRFTOKEN``), as a browser sends it (``X-CSRFToken``:
+    header names are case-insensitive)."""
+    name = str(settings.CSRF_HEADER_NAME)
+    if name == "HTTP_X_CSRFTOKEN":
+        return "X-CSRFToken"  # Django's default, spelled as its docs spell it
+    return "-".join(part.capitalize() for part in name.removeprefix("HTTP_").split("_"))
+
+
 def secret(request: HttpRequest) -> str | None:
     """The CSRF secret ``request`` holds (set by ``CsrfViewMiddleware`` as it comes in)."""
     return request.META.get("CSRF_COOKIE")

@@ -33,6 +33,8 @@ if os.environ.get("TESTS_BEHIND_TLS") == "1":  # behind a proxy that terminates 
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+# A project's own CSRF header (the client must send the token in it).
+CSRF_HEADER_NAME = os.environ.get("TESTS_CSRF_HEADER_NAME", "HTTP_X_CSRFTOKEN")
 ROOT_URLCONF = "tests.testapp.urls"
 TEMPLATES = [
     {

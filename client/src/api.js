@@ -44,6 +44,7 @@ export function createSockpuppet(window) {
   const connection = new Connection({
     url: new URL(config.url, window.location.href).href,
     csrfToken: () => csrfTokenOf(config, document.cookie),
+    csrfHeader: config.csrfHeader,
     transports: config.transports,
     registry: TRANSPORTS,
     storage: sessionStorageOf(window),

@@ -7,7 +7,8 @@
  * then comes from Django's `csrftoken` cookie.
  *
  * `csrfCookieName` names Django's CSRF cookie when the page can read it (null when
- * `CSRF_COOKIE_HTTPONLY` or `CSRF_USE_SESSIONS` hide it); `csrfToken` is the page's token.
+ * `CSRF_COOKIE_HTTPONLY` or `CSRF_USE_SESSIONS` hide it); `csrfToken` is the page's token;
+ * `csrfHeader` is the header Django reads it from (`CSRF_HEADER_NAME`).
  */
 
 export const CONFIG_ELEMENT_ID = "sockpuppet-config"
@@ -16,6 +17,7 @@ export const DEFAULTS = Object.freeze({
   url: "/sockpuppet/",
   csrfToken: "",
   csrfCookieName: "csrftoken",
+  csrfHeader: "X-CSRFToken",
   transports: ["websocket", "sse", "longpoll"],
   debug: false,
   autostart: true,

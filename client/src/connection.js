@@ -44,6 +44,7 @@ export class Connection {
   constructor({
     url,
     csrfToken = () => "",
+    csrfHeader = "X-CSRFToken",
     transports = ["websocket", "sse", "longpoll"],
     registry,
     onmessage = () => {},
@@ -62,7 +63,7 @@ export class Connection {
     log = () => {},
   }) {
     Object.assign(this, { url, csrfToken, registry, onmessage, onopen, onclose, onstate, fetch, request, timers })
-    Object.assign(this, { streams, random, now, storage, probeTimeout, backoff, log })
+    Object.assign(this, { streams, random, now, storage, probeTimeout, backoff, log, csrfHeader })
     this.serverTransports = transports
     this.allowed = null
     this.cursor = new Cursor()
@@ -229,7 +230,7 @@ export class Connection {
       const response = await this.fetch(`${this.url}negotiate`, {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": this.csrfToken() },
+        headers: { "Content-Type": "application/json", [this.csrfHeader]: this.csrfToken() },
         body: "{}",
         signal: abort ? abort.signal : undefined,
       })

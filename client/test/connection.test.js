@@ -57,6 +57,25 @@ test("negotiates, proves the first transport by ping/pong, opens", async () => {
   assert.equal(websocket.last.context.since, "")
 })
 
+test("negotiate sends the CSRF token in the header the page's config names", async () => {
+  const clock = new FakeClock()
+  const fetch = fakeFetch(SESSION)
+  const websocket = fakeTransport("websocket", { answerPings: true })
+  const connection = new Connection({
+    url: "http://example.com/sockpuppet/",
+    csrfToken: () => "csrf",
+    csrfHeader: "X-Xsrf-Token",
+    registry: { websocket },
+    fetch,
+    timers: clock,
+  })
+  connection.start()
+  await clock.advance(0)
+  const { headers } = fetch.calls[0].init
+  assert.equal(headers["X-Xsrf-Token"], "csrf")
+  assert.equal(headers["X-CSRFToken"], undefined)
+})
+
 test("a transport without a pong in time is dropped for the next one", async () => {
   const websocket = fakeTransport("websocket") // silent: a proxy that swallows it
   const sse = fakeTransport("sse", { answerPings: true })

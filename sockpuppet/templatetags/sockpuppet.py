@@ -46,6 +46,7 @@ def sockpuppet_scripts(
         "url": get_script_prefix().rstrip("/") + settings.URL_PREFIX,
         "csrfToken": token,
         "csrfCookieName": csrf.readable_cookie_name(),
+        "csrfHeader": csrf.header_name(),
         "transports": list(settings.TRANSPORTS),
         "debug": bool(debug),
         "autostart": autostart,
