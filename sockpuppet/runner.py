@@ -123,6 +123,7 @@ def _run(connection: Connection, message: ReflexMessage) -> dict[str, Any]:
     # then include the prefix a site served under a sub-path has (FORCE_SCRIPT_NAME or
     # the server's root_path), as on the page.
     set_script_prefix(get_script_prefix(request.scope))
+    request.sockpuppet_stream = connection.stream  # type: ignore[attr-defined] # sessions
     params = _params(message)
     outcome: dict[str, Any] = {}
 

@@ -1,4 +1,10 @@
-"""What a logout changes for the open connections of its session.
+"""What a login and a logout change for the open connections of their session.
+
+A login renames the session's stream (``streams.rename_session_stream``), as Django gives
+the session a new key: another browser given the same session cookie before the login
+(session fixation) keeps nothing of what is sent to the session after it. The connection
+whose reflex logged in is told to follow the new name at once; the session's other
+connections follow it from when they next connect with the new cookie.
 
 Every connection of a session follows the session's stream (``s.…``), in whichever
 process holds it. A logout publishes there that the user's stream (``u.<pk>``) is no
@@ -15,7 +21,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from django.contrib.auth.signals import user_logged_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
 from sockpuppet import streams
@@ -41,6 +47,19 @@ def notices_after_answer() -> Iterator[list[Notice]]:
         yield notices
     finally:
         _after_answer.reset(token)
+
+
+@receiver(user_logged_in, dispatch_uid="sockpuppet.sessions.logged_in")
+def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    session = getattr(request, "session", None)
+    renamed = streams.rename_session_stream(session) if session is not None else None
+    own = getattr(request, "sockpuppet_stream", None)  # a reflex's: its connection's stream
+    collected = _after_answer.get()
+    if renamed is None or own is None or collected is None:
+        return
+    # The connection that logged in follows the new stream from its start (what the reflex
+    # sends there after login() included), told on its own stream: nothing is lost.
+    collected.append((own, {"type": "subscribed", "name": renamed, "since": {renamed: 0}}))
 
 
 @receiver(user_logged_out, dispatch_uid="sockpuppet.sessions.logged_out")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from typing import Any
 
 from django.apps import apps
@@ -40,12 +41,27 @@ def for_user(user: Any) -> str:
     return f"u.{user.pk}"
 
 
+# A login gives the session's stream a new name (``sessions``), as Django gives the
+# session a new key: what holds the session from before, say another browser handed the
+# same cookie (session fixation), follows the old name, where nothing comes any more.
+STREAM_KEY = "_sockpuppet_stream"
+
+
 def for_session(session: SessionBase) -> str | None:
     """The session's stream, or None if it never negotiated (no secret, so no listener)."""
     secret = session.get(tokens.SESSION_KEY)
     if not secret:
         return None
-    return "s." + hmac.new(secret.encode(), b"session-stream", hashlib.sha256).hexdigest()[:32]
+    key = str(session.get(STREAM_KEY) or secret)
+    return "s." + hmac.new(key.encode(), b"session-stream", hashlib.sha256).hexdigest()[:32]
+
+
+def rename_session_stream(session: SessionBase) -> str | None:
+    """Give ``session``'s stream a new name (a login), if it has one; returns it."""
+    if not session.get(tokens.SESSION_KEY):
+        return None
+    session[STREAM_KEY] = secrets.token_urlsafe(24)
+    return for_session(session)
 
 
 def of_session(session: SessionBase) -> list[str]:

@@ -18,6 +18,16 @@ import websockets
 from tests.support.wire import Link, Tab, cookies_of, receive
 
 
+async def negotiate_as_is(tab: Tab) -> None:
+    """A new grant for ``tab``'s cookies, as they are (no page load to set new ones)."""
+    async with httpx.AsyncClient(base_url=tab.base_url, cookies=tab.cookies) as browser:
+        granted = await browser.post(
+            "/sockpuppet/negotiate", headers={"X-CSRFToken": tab.cookies["csrftoken"]}, json={}
+        )
+    granted.raise_for_status()
+    tab.grant = granted.json()
+
+
 async def test_a_login_in_a_reflex_holds_for_page_loads(app_server, tab, transport):
     async with Link(tab, transport) as link:
         await link.send(tab.reflex("CounterReflex#sign_in", selectors=["#user"]))
@@ -76,11 +86,7 @@ async def test_a_websocket_whose_session_another_tab_replaced_runs_its_reflex_in
     async with tab.connect() as stale:
         tab.applied(json.loads(await stale.recv()))  # the welcome
         other_tab = Tab(tab.base_url, cookies=dict(tab.cookies))  # the same browser's
-        async with httpx.AsyncClient(base_url=tab.base_url, cookies=tab.cookies) as browser:
-            granted = await browser.post(
-                "/sockpuppet/negotiate", headers={"X-CSRFToken": tab.cookies["csrftoken"]}, json={}
-            )
-            other_tab.grant = granted.json()
+        await negotiate_as_is(other_tab)
         async with Link(other_tab, "sse") as other:
             await other.send(other_tab.reflex("CounterReflex#sign_in", selectors=["#user"]))
             assert (await other.receive())["operations"][0]["html"] == "alice"
@@ -117,3 +123,37 @@ async def test_a_post_that_says_it_is_a_websocket_is_run_as_a_post(app_server, t
         again = json.dumps([tab.reflex("CounterReflex#increment", selectors=["#count"])])
         answer = await stale.post(url + "&transport=websocket", content=again, headers=headers)
     assert answer.status_code in (202, 401), answer.text
+
+
+async def test_a_login_cuts_off_what_held_the_session_before_it(app_server, tab, transport):
+    """Session fixation (security audit). An attacker's browser holds a session and a
+    connection of it; the victim's browser is made to carry the same session cookie and
+    logs in. Django gives the session a new key; its stream kept its name, so what the
+    victim's session was sent reached the attacker's open connection. A login now renames
+    the session's stream: the victim's connection follows the new name at once, from its
+    start, and gets what the session is sent; the attacker nothing."""
+    victim = Tab(tab.base_url, cookies=dict(tab.cookies))  # the planted cookie
+    await negotiate_as_is(victim)
+    secret = "for the victim only"
+    async with Link(tab, transport) as attacker:
+        # One connection of the victim's throughout (its POSTs carry the new cookie).
+        async with Link(victim, "sse" if transport == "websocket" else transport) as link:
+            await link.send(victim.reflex("CounterReflex#sign_in", selectors=["#user"]))
+            assert (await link.receive())["operations"][0]["html"] == "alice"
+            renamed = await link.receive()
+            assert renamed["type"] == "subscribed" and renamed["name"].startswith("s.")
+            await link.send(victim.reflex("BroadcastReflex#to_my_session", args=[secret]))
+            received = [await link.receive(), await link.receive()]
+            assert {m["type"] for m in received} == {"nothing", "operations"}
+            [broadcast] = [m for m in received if m["type"] == "operations"]
+            assert broadcast["operations"][0]["text"] == secret
+            assert broadcast["stream"] == renamed["name"]
+        # The broadcast went out before this ping: followed, it would come first. (A
+        # long-poll verified afresh is refused outright: its session is gone.)
+        try:
+            await attacker.send({"type": "ping", "id": "nothing-else"})
+            message = await attacker.receive()
+        except AssertionError as refused:
+            assert transport == "longpoll" and "belong to this session" in str(refused)
+        else:
+            assert (message["type"], message.get("id")) == ("pong", "nothing-else"), message
