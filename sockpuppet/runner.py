@@ -192,6 +192,11 @@ def _answer(
     if "type" in outcome:
         return {"type": outcome["type"], "reflexId": reflex_id}
     if "reflex" not in outcome:  # a middleware answered the request before the reflex ran
+        if _redirects(response):
+            # The reflex did not run; the browser goes where a load of the page would have
+            # gone (LoginRequiredMiddleware: to log in, then back).
+            logger.info("Reflex %s not run: the page's request redirects", target)
+            return _page(reflex_id, message, response)
         status = response.status_code
         hint = _MIDDLEWARE_HINTS.get(status, _MIDDLEWARE_HINTS.get(status // 100, ""))
         return _error(
@@ -210,7 +215,6 @@ def _answer(
 # Why a middleware may answer a reflex's request itself: by status, else by its class (2xx…).
 _MIDDLEWARE_HINTS = {
     2: " (Django's cache middleware, from its cache?)",
-    3: " (a redirect: LoginRequiredMiddleware, SECURE_SSL_REDIRECT, APPEND_SLASH?)",
     400: " (a Host not in ALLOWED_HOSTS? The server's log says why)",
 }
 
@@ -228,8 +232,12 @@ async def _awaited(awaitable: Any) -> Any:
     return await awaitable
 
 
+def _redirects(response: HttpResponseBase) -> bool:
+    return response.status_code in (301, 302, 303, 307, 308) and response.has_header("Location")
+
+
 def _page(reflex_id: str, message: ReflexMessage, response: HttpResponseBase) -> dict[str, Any]:
-    if response.status_code in (301, 302, 303, 307, 308) and response.has_header("Location"):
+    if _redirects(response):
         return _operations(
             reflex_id,
             "page",

@@ -1,6 +1,7 @@
 """Running reflexes through Django's handler, as ``sockpuppet.testing`` users do."""
 
 from html import unescape
+from typing import ClassVar
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -254,6 +255,45 @@ def test_a_reflex_a_middleware_answered_before_is_a_clear_error(tab, settings):
         "CounterReflex#increment did not run: a middleware answered the page's request with "
         "HTTP 200 before it (Django's cache middleware, from its cache?)."
     )
+
+
+def test_a_reflex_runs_only_where_the_page_s_view_middleware_lets_the_visitor_in(tab, settings):
+    """Security audit: under ``LoginRequiredMiddleware`` an anonymous visitor's reflex on
+    a page that needs a login ran, and its change was saved, before the middleware's
+    ``process_view`` (which ran only for the page's render) turned the visitor away. It
+    runs before the reflex now, as before a page's view: the reflex does not run, and the
+    browser goes to log in, as a load of the page would."""
+    login_required = "django.contrib.auth.middleware.LoginRequiredMiddleware"
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, login_required]
+    result = tab.reflex("CounterReflex#increment")
+    assert result.operations == [
+        {"op": "redirect_to", "selector": None, "url": "/accounts/login/?next=/"}
+    ]
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != login_required]
+    assert '<p id="count">1</p>' in tab.reflex("CounterReflex#increment").html()
+
+
+class CountingViews:
+    """A middleware counting its ``process_view`` calls."""
+
+    calls: ClassVar[list[str]] = []
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view, args, kwargs):
+        CountingViews.calls.append(request.path)
+
+
+def test_process_view_runs_once_per_reflex_before_it(tab, settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.CountingViews"]
+    CountingViews.calls = []
+    tab.reflex("CounterReflex#increment", url="/class/")  # and the page's render
+    tab.reflex("CounterReflex#nothing")
+    assert CountingViews.calls == ["/class/", "/"]
 
 
 def test_a_reflex_from_a_host_django_refuses_says_so(settings):
