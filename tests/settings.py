@@ -48,7 +48,15 @@ TEMPLATES = [
                 "sockpuppet.context_processors.reflex",
             ]
         },
-    }
+    },
+    {  # the pages of tests/testapp/jinja2/, rendered with using="jinja2"
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "tests.testapp.jinja2_environment.environment",
+            "context_processors": ["sockpuppet.context_processors.reflex"],
+        },
+    },
 ]
 DATABASES = {
     "default": {

@@ -5,6 +5,7 @@ from tests.testapp import views
 urlpatterns = [
     path("", views.counter, name="counter"),
     path("class/", views.CounterView.as_view(), name="class-counter"),
+    path("jinja/", views.jinja_counter, name="jinja-counter"),
     path("broken/", views.broken, name="broken"),
     path("guarded/", views.guarded, name="guarded"),
     path("redirect/", views.redirect_away, name="redirect"),

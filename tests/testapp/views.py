@@ -7,6 +7,12 @@ def counter(request):
     return render(request, "testapp/counter.html", {"count": request.session.get("count", 0)})
 
 
+def jinja_counter(request):
+    """The counter page in a Jinja2 template (tests/testapp/jinja2/)."""
+    count = request.session.get("count", 0)
+    return render(request, "testapp/counter.html", {"count": count}, using="jinja2")
+
+
 def after_body(request):
     """A template with content after ``</body>``, which browsers put into the body."""
     return render(request, "testapp/after_body.html", {"count": request.session.get("count", 0)})
