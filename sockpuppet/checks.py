@@ -69,6 +69,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         "LONGPOLL_TIMEOUT",
         "HISTORY_LENGTH",
         "HISTORY_TTL",
+        "HISTORY_MAX_BYTES",
         "MAX_MESSAGE_BYTES",
         "MAX_QUEUE",
         "MAX_PENDING_REFLEXES",

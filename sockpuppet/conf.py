@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     # Messages kept per stream for clients that reconnect, and for how many seconds.
     "HISTORY_LENGTH": 1000,
     "HISTORY_TTL": 300,
+    # The memory bus: characters of JSON the histories of all streams of a process keep
+    # together at most (the oldest messages of the least lately written streams go first).
+    "HISTORY_MAX_BYTES": 128 * 1024 * 1024,
     # Largest client message accepted, in bytes.
     "MAX_MESSAGE_BYTES": 1_048_576,
     # Messages queued for one connection before it is cut as too slow.

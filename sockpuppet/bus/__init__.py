@@ -34,6 +34,7 @@ def create_bus(spec: str | None = None) -> Bus:
     options = {
         "history_length": settings.HISTORY_LENGTH,
         "history_ttl": settings.HISTORY_TTL,
+        "history_bytes": settings.HISTORY_MAX_BYTES,
         "max_queue": settings.MAX_QUEUE,
     }
     cls: type[Bus] = import_string(BACKENDS[scheme])

@@ -158,11 +158,13 @@ class Bus:
         *,
         history_length: int = 1000,
         history_ttl: float = 300,
+        history_bytes: int = 128 * 1024 * 1024,
         max_queue: int = 1000,
     ) -> None:
         self.url = url
         self.history_length = history_length
         self.history_ttl = history_ttl
+        self.history_bytes = history_bytes  # the memory bus's; Redis keeps to its maxmemory
         self.max_queue = max_queue
         self._followers: dict[str, set[Subscription]] = {}
 

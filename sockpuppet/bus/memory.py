@@ -1,4 +1,6 @@
-"""The in-memory bus: one process, a bounded history per stream.
+"""The in-memory bus: one process, a bounded history per stream, and all of them under a
+byte budget (``HISTORY_MAX_BYTES``: the oldest messages of the least lately written
+streams go first; a client resuming past them is told to re-render).
 
 The embedded default for the demo and single-process deployments. A process that holds
 no connections (a Celery worker) cannot reach browsers through it: use the Redis bus.
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sockpuppet.bus.base import Bus, Message, Subscription
+from sockpuppet.protocol import encode
 
 logger = logging.getLogger("sockpuppet.bus")
 
@@ -44,11 +47,24 @@ class _History:
     position: int = 0
     touched: float = field(default_factory=time.monotonic)
     entries: list[Message] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)  # each entry's, in characters of JSON
+    size: int = 0  # theirs together
 
-    def append(self, message: Message) -> None:
+    def append(self, message: Message, size: int) -> int:
+        """Keep ``message``; returns how much the history grew (less what made room)."""
         self.entries.append(message)
+        self.sizes.append(size)
+        self.size += size
         if len(self.entries) > self.maxlen:
-            del self.entries[0]  # moves at most HISTORY_LENGTH pointers
+            return size - self.drop_oldest()
+        return size
+
+    def drop_oldest(self) -> int:
+        """Forget the oldest entry (moves at most HISTORY_LENGTH pointers); its size."""
+        del self.entries[0]
+        dropped = self.sizes.pop(0)
+        self.size -= dropped
+        return dropped
 
 
 class MemoryBus(Bus):
@@ -56,7 +72,9 @@ class MemoryBus(Bus):
 
     def __init__(self, url: str = "memory", **options: Any) -> None:
         super().__init__(url, **options)
-        self._streams: dict[str, _History] = {}
+        # Least lately written first: where the byte budget takes from.
+        self._streams: OrderedDict[str, _History] = OrderedDict()
+        self._size = 0  # of every history, in characters of JSON
         self._claims: OrderedDict[str, float] = OrderedDict()
         self._appends = 0
         # The loop of this process's connections, known once one subscribes.
@@ -88,10 +106,15 @@ class MemoryBus(Bus):
         history = self._streams.get(stream)
         if history is None:
             history = self._streams[stream] = _History(self.history_length)
+        else:
+            self._streams.move_to_end(stream)
         history.position += 1
         history.touched = time.monotonic()
         published = {**message, "stream": stream, "position": history.position}
-        history.append(published)
+        # The transports send this very dict: its encoding is remembered, not made twice.
+        self._size += history.append(published, len(encode(published)))
+        if self._size > self.history_bytes:
+            self._make_room(stream)
         self._appends += 1
         if self._appends % 1000 == 0:
             self._expire()
@@ -132,10 +155,28 @@ class MemoryBus(Bus):
     async def release(self, key: str) -> None:
         self._claims.pop(key, None)
 
+    def _make_room(self, keep: str) -> None:
+        """Forget the oldest messages of the least lately written streams until the
+        histories fit ``history_bytes`` again; the newest message (of ``keep``) stays,
+        whatever its size. An emptied stream keeps its position (a client resuming from
+        before is told to re-render) and moves last, out of the way."""
+        emptied = []
+        for name, history in self._streams.items():
+            floor = 1 if name == keep else 0
+            while len(history.entries) > floor and self._size > self.history_bytes:
+                self._size -= history.drop_oldest()
+            if not history.entries:
+                emptied.append(name)
+            if self._size <= self.history_bytes:
+                break
+        for name in emptied:
+            self._streams.move_to_end(name)
+        self._streams.move_to_end(keep)
+
     def _expire(self) -> None:
         """Forget streams nobody follows that were idle longer than the history TTL."""
         horizon = time.monotonic() - self.history_ttl
         for name in [
             n for n, h in self._streams.items() if h.touched < horizon and n not in self._followers
         ]:
-            del self._streams[name]
+            self._size -= self._streams.pop(name).size
